@@ -1,0 +1,56 @@
+# tokengate — run `make help` for the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
+RUN := $(UV) run --frozen
+export UV_PYTHON_PREFERENCE ?= only-system
+
+help: ## show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(CURDIR)/.tools/bin/uv:
+	@echo "uv not found: installing it into .tools/"
+	@bash scripts/bootstrap-uv.sh $(CURDIR)/.tools
+
+install: $(UV) ## install tokengate and its development tools (uv sync)
+	$(UV) sync --frozen
+
+demo: install ## run the seed's demo on http://127.0.0.1:8080 (SQLite, built-in mock provider)
+	$(RUN) tokengate demo
+
+serve: install ## serve the gateway (needs TOKENGATE_MASTER_KEY and TOKENGATE_SECRET_KEYS)
+	$(RUN) tokengate serve
+
+migrate: install ## apply database migrations to TOKENGATE_DATABASE_URL
+	$(RUN) tokengate migrate
+
+fmt: install ## format the code
+	$(RUN) ruff format src tests scripts
+	$(RUN) ruff check --fix src tests scripts
+
+lint: install ## ruff lint and format check, import-linter layer contracts
+	$(RUN) ruff check src tests scripts
+	$(RUN) ruff format --check src tests scripts
+	$(RUN) lint-imports
+
+typecheck: install ## mypy --strict over src and tests
+	$(RUN) mypy
+
+pytest: install ## the test suite with coverage (>= 90 %)
+	$(RUN) pytest --cov --cov-report=term $(PYTEST_ARGS)
+
+test: lint typecheck pytest ## everything CI runs: lint, types, layers, tests
+
+check: test ## alias of test
+
+bench: install ## benchmarks against the mock provider (see docs/benchmarks.md)
+	$(RUN) python -m scripts.bench $(BENCH_ARGS)
+
+dev: install ## serve with auto-reload for development
+	$(RUN) uvicorn --factory tokengate.asgi:create --reload
+
+clean: ## remove caches and local databases
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov tokengate-demo.db* tokengate.db*
+
+.PHONY: help install demo serve migrate fmt lint typecheck pytest test check bench dev clean

@@ -1,0 +1,83 @@
+"""create_app(settings) -> the ASGI app: routers, error handlers, lifespan. Nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import aiohttp
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tokengate import api_errors
+from tokengate.catalog.api import router as catalog_router
+from tokengate.crypto import SecretBox
+from tokengate.db import create_engine, create_session_factory
+from tokengate.errors import TokengateError
+from tokengate.keys.api import router as keys_router
+from tokengate.proxy.errors import openai_error_response
+from tokengate.proxy.routes import proxy_routes
+from tokengate.runtime import Runtime
+from tokengate.settings import Settings
+from tokengate.tenancy.api import router as tenancy_router
+from tokengate.usage.api import router as usage_router
+
+UPSTREAM_CONNECTIONS = 1000
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the gateway: the /v1 proxy, the /api/v1 admin API and their error handlers."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        connector = aiohttp.TCPConnector(limit=UPSTREAM_CONNECTIONS, keepalive_timeout=30)
+        async with aiohttp.ClientSession(connector=connector, auto_decompress=False) as http:
+            app.state.runtime = Runtime(
+                settings=settings,
+                engine=engine,
+                sessions=create_session_factory(engine),
+                http=http,
+                box=SecretBox(settings.secret_key_list()),
+            )
+            try:
+                yield
+            finally:
+                await engine.dispose()
+
+    app = FastAPI(
+        title="tokengate",
+        version="0.1.0",
+        summary="LLM usage-control gateway: virtual keys, exact metering, atomic quotas.",
+        lifespan=lifespan,
+    )
+    for route in proxy_routes():
+        app.router.routes.append(route)
+    for router in (tenancy_router, keys_router, catalog_router, usage_router):
+        app.include_router(router)
+    app.add_api_route("/healthz", _health, methods=["GET"], include_in_schema=False)
+    app.add_exception_handler(TokengateError, _on_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _on_validation)  # type: ignore[arg-type]
+    app.add_exception_handler(HTTPException, _on_http)  # type: ignore[arg-type]
+    return app
+
+
+async def _health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+async def _on_error(request: Request, error: TokengateError) -> Response:
+    if request.url.path.startswith("/v1"):
+        return openai_error_response(request, error)
+    return api_errors.api_error_response(request, error)
+
+
+async def _on_validation(request: Request, error: RequestValidationError) -> Response:
+    return api_errors.validation_error_response(request, error)
+
+
+async def _on_http(request: Request, error: HTTPException) -> Response:
+    return api_errors.http_error_response(request, error)

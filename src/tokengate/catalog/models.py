@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tokengate.db import Base, UTCDateTime, utcnow
+
+
+class Model(Base):
+    """A model users can call by its public name, served by one provider deployment.
+
+    Prices are integer micro-units (of the tenant currency) per million tokens.
+    """
+
+    __tablename__ = "models"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    upstream_model: Mapped[str] = mapped_column(String(200))
+    base_url: Mapped[str] = mapped_column(String(500))
+    api_key_encrypted: Mapped[str | None] = mapped_column(Text, default=None)
+    input_price: Mapped[int] = mapped_column(BigInteger, default=0)
+    output_price: Mapped[int] = mapped_column(BigInteger, default=0)
+    cached_input_price: Mapped[int] = mapped_column(BigInteger, default=0)
+    default_max_tokens: Mapped[int | None] = mapped_column(Integer, default=None)
+    max_max_tokens: Mapped[int | None] = mapped_column(Integer, default=None)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+
+Provider = Literal["openai", "openai_compatible"]
+MICROS = Decimal(1_000_000)
+
+
+class ModelCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:/-]+$")
+    provider: Provider
+    upstream_model: str = Field(min_length=1, max_length=200)
+    base_url: HttpUrl
+    api_key: str | None = Field(default=None, max_length=500)
+    input_price_per_mtok: Decimal = Field(ge=0, max_digits=18, decimal_places=6)
+    output_price_per_mtok: Decimal = Field(ge=0, max_digits=18, decimal_places=6)
+    cached_input_price_per_mtok: Decimal | None = Field(
+        default=None, ge=0, max_digits=18, decimal_places=6
+    )
+    default_max_tokens: int | None = Field(default=None, ge=1)
+    max_tokens_cap: int | None = Field(default=None, ge=1)
+
+
+class ModelPublic(BaseModel):
+    id: int
+    name: str
+    provider: str
+    upstream_model: str
+    base_url: str
+    api_key: str | None = Field(description="masked: only the last four characters")
+    input_price_per_mtok: Decimal
+    output_price_per_mtok: Decimal
+    cached_input_price_per_mtok: Decimal
+    default_max_tokens: int | None
+    max_tokens_cap: int | None
+    status: str
+    created_at: datetime
+
+
+class Route(BaseModel):
+    """Everything the relay needs to call a model's provider, secrets decrypted."""
+
+    model_id: int
+    name: str
+    provider: str
+    upstream_model: str
+    base_url: str
+    api_key: str | None
+    input_price: int
+    output_price: int
+    cached_input_price: int
+    default_max_tokens: int | None
+    max_tokens_cap: int | None
+
+
+class TokenUsage(BaseModel):
+    """Tokens of one request by kind; ``input_tokens`` includes ``cached_tokens``."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tokengate.catalog import store
+from tokengate.catalog.models import Model
+from tokengate.catalog.schemas import MICROS, ModelCreate, ModelPublic, Route, TokenUsage
+from tokengate.crypto import SecretBox, mask_secret
+from tokengate.errors import Conflict
+from tokengate.pagination import Page, PageRequest, next_cursor
+
+PER_MTOK = 1_000_000
+
+
+async def register_model(
+    *, session: AsyncSession, box: SecretBox, data: ModelCreate
+) -> ModelPublic:
+    """Register a model under a new public name; its provider key is stored encrypted."""
+    if await store.get_model_by_name(session, name=data.name) is not None:
+        raise Conflict(f"a model named {data.name!r} is already registered", param="name")
+    input_price = _to_micros(data.input_price_per_mtok)
+    model = Model(
+        name=data.name,
+        provider=data.provider,
+        upstream_model=data.upstream_model,
+        base_url=str(data.base_url).rstrip("/"),
+        api_key_encrypted=box.encrypt(data.api_key) if data.api_key else None,
+        input_price=input_price,
+        output_price=_to_micros(data.output_price_per_mtok),
+        cached_input_price=(
+            _to_micros(data.cached_input_price_per_mtok)
+            if data.cached_input_price_per_mtok is not None
+            else input_price
+        ),
+        default_max_tokens=data.default_max_tokens,
+        max_max_tokens=data.max_tokens_cap,
+    )
+    session.add(model)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"a model named {data.name!r} is already registered") from exc
+    return _public(model, box)
+
+
+async def list_models(
+    *, session: AsyncSession, box: SecretBox, search: str | None, page: PageRequest
+) -> Page[ModelPublic]:
+    """List registered models with their provider keys masked."""
+    models = await store.list_models(session, search=search, active_only=False, page=page)
+    return Page(
+        items=[_public(m, box) for m in models], next=next_cursor([m.id for m in models], page)
+    )
+
+
+async def list_active_model_names(*, session: AsyncSession) -> list[str]:
+    """Return the public names of every active model."""
+    models = await store.list_models(
+        session, search=None, active_only=True, page=PageRequest(None, 10_000)
+    )
+    return [m.name for m in models]
+
+
+async def get_route(*, session: AsyncSession, box: SecretBox, name: str) -> Route | None:
+    """Return how to call the active model with this public name, or None."""
+    model = await store.get_model_by_name(session, name=name)
+    if model is None or model.status != "active":
+        return None
+    return Route(
+        model_id=model.id,
+        name=model.name,
+        provider=model.provider,
+        upstream_model=model.upstream_model,
+        base_url=model.base_url,
+        api_key=box.decrypt(model.api_key_encrypted) if model.api_key_encrypted else None,
+        input_price=model.input_price,
+        output_price=model.output_price,
+        cached_input_price=model.cached_input_price,
+        default_max_tokens=model.default_max_tokens,
+        max_tokens_cap=model.max_max_tokens,
+    )
+
+
+def price_usage(*, route: Route, usage: TokenUsage) -> int:
+    """Return a request's cost in integer micro-units, rounded half up once per request."""
+    cached = min(usage.cached_tokens, usage.input_tokens)
+    total = (
+        (usage.input_tokens - cached) * route.input_price
+        + cached * route.cached_input_price
+        + usage.output_tokens * route.output_price
+    )
+    return (total + PER_MTOK // 2) // PER_MTOK
+
+
+def _to_micros(price: Decimal) -> int:
+    return int((price * MICROS).to_integral_value())
+
+
+def _public(model: Model, box: SecretBox) -> ModelPublic:
+    secret = box.decrypt(model.api_key_encrypted) if model.api_key_encrypted else None
+    return ModelPublic(
+        id=model.id,
+        name=model.name,
+        provider=model.provider,
+        upstream_model=model.upstream_model,
+        base_url=model.base_url,
+        api_key=mask_secret(secret) if secret else None,
+        input_price_per_mtok=Decimal(model.input_price) / MICROS,
+        output_price_per_mtok=Decimal(model.output_price) / MICROS,
+        cached_input_price_per_mtok=Decimal(model.cached_input_price) / MICROS,
+        default_max_tokens=model.default_max_tokens,
+        max_tokens_cap=model.max_max_tokens,
+        status=model.status,
+        created_at=model.created_at,
+    )

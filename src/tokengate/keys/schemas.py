@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class KeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: int
+    team_id: int | None = None
+    name: str = Field(default="", max_length=200)
+    expires_at: AwareDatetime | None = None
+
+
+class KeyPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    prefix: str
+    name: str
+    tenant_id: int
+    user_id: int
+    team_id: int | None
+    status: str
+    expires_at: datetime | None
+    created_at: datetime
+
+
+class KeyIssued(KeyPublic):
+    """A freshly issued key: the only time its plaintext is shown."""
+
+    key: str
+
+
+class KeyIdentity(BaseModel):
+    """Who a valid key belongs to."""
+
+    key_id: int
+    tenant_id: int
+    user_id: int
+    team_id: int | None

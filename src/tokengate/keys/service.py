@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tokengate.crypto import hash_virtual_key, new_virtual_key, visible_prefix
+from tokengate.errors import InvalidRequest, KeyExpired, KeyInvalid, NotFound
+from tokengate.keys import store
+from tokengate.keys.models import ApiKey
+from tokengate.keys.schemas import KeyCreate, KeyIdentity, KeyIssued, KeyPublic
+from tokengate.pagination import Page, PageRequest, next_cursor
+from tokengate.tenancy import service as tenancy
+
+
+async def issue_key(*, session: AsyncSession, data: KeyCreate) -> KeyIssued:
+    """Issue a virtual key to a user (optionally bound to a team of the same tenant)."""
+    try:
+        user = await tenancy.get_user(session=session, user_id=data.user_id)
+    except NotFound as exc:
+        raise InvalidRequest(f"user {data.user_id} does not exist", param="user_id") from exc
+    if user.tenant_id is None:
+        raise InvalidRequest(
+            "system administrators belong to no tenant and get no keys", param="user_id"
+        )
+    if data.team_id is not None:
+        team = await tenancy.get_team(session=session, team_id=data.team_id)
+        if team.tenant_id != user.tenant_id:
+            raise InvalidRequest("the team belongs to another tenant", param="team_id")
+    plaintext = new_virtual_key()
+    key = ApiKey(
+        key_hash=hash_virtual_key(plaintext),
+        prefix=visible_prefix(plaintext),
+        name=data.name,
+        tenant_id=user.tenant_id,
+        user_id=user.id,
+        team_id=data.team_id,
+        expires_at=data.expires_at,
+    )
+    session.add(key)
+    await session.flush()
+    return KeyIssued(**KeyPublic.model_validate(key).model_dump(), key=plaintext)
+
+
+async def list_keys(
+    *, session: AsyncSession, tenant_id: int | None, user_id: int | None, page: PageRequest
+) -> Page[KeyPublic]:
+    """List keys (never their plaintext), optionally of one tenant or user."""
+    keys = await store.list_keys(session, tenant_id=tenant_id, user_id=user_id, page=page)
+    return Page(
+        items=[KeyPublic.model_validate(k) for k in keys],
+        next=next_cursor([k.id for k in keys], page),
+    )
+
+
+async def authenticate_key(*, session: AsyncSession, raw_key: str, now: datetime) -> KeyIdentity:
+    """Return who a presented virtual key belongs to, or raise KeyInvalid / KeyExpired."""
+    key = await store.get_key_by_hash(session, key_hash=hash_virtual_key(raw_key))
+    if key is None or key.status != "active":
+        raise KeyInvalid()
+    if key.expires_at is not None and key.expires_at <= now:
+        # the owner is known: the gateway records the refused request against them
+        raise KeyExpired(
+            key_id=key.id, tenant_id=key.tenant_id, user_id=key.user_id, team_id=key.team_id
+        )
+    return KeyIdentity(
+        key_id=key.id, tenant_id=key.tenant_id, user_id=key.user_id, team_id=key.team_id
+    )

@@ -1,0 +1,36 @@
+"""OpenAI and OpenAI-compatible servers (vLLM, Ollama, LM Studio, the mock provider)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tokengate.catalog.schemas import Route, TokenUsage
+from tokengate.providers.base import UpstreamRequest
+
+CHAT_PATH = "/chat/completions"
+
+
+def chat_request(*, route: Route, body: bytes) -> UpstreamRequest:
+    """Build the upstream chat-completions request for an already rewritten body."""
+    headers = {"Content-Type": "application/json", "Accept": "application/json"}
+    if route.api_key:
+        headers["Authorization"] = f"Bearer {route.api_key}"
+    return UpstreamRequest(url=route.base_url + CHAT_PATH, headers=headers, body=body)
+
+
+def usage_from_payload(payload: dict[str, Any]) -> TokenUsage | None:
+    """Read the provider's own token counts from a response or a final stream chunk."""
+    usage = payload.get("usage")
+    if not isinstance(usage, dict):
+        return None
+    details = usage.get("prompt_tokens_details")
+    cached = details.get("cached_tokens") if isinstance(details, dict) else None
+    return TokenUsage(
+        input_tokens=_count(usage.get("prompt_tokens")),
+        output_tokens=_count(usage.get("completion_tokens")),
+        cached_tokens=_count(cached),
+    )
+
+
+def _count(value: object) -> int:
+    return value if isinstance(value, int) and value >= 0 else 0

@@ -1,0 +1,43 @@
+"""The ``/v1`` edge: errors in the OpenAI shape ``{"error": {message, type, param, code}}``."""
+
+from __future__ import annotations
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tokengate.errors import Locale, TokengateError, status_of
+from tokengate.i18n import pick_locale
+
+
+def openai_error_body(error: TokengateError, locale: Locale) -> dict[str, object]:
+    """Return the OpenAI-shaped error object for a tokengate error."""
+    return {
+        "error": {
+            "message": error.message(locale),
+            "type": error.openai_type,
+            "param": error.param,
+            "code": error.code,
+        }
+    }
+
+
+def openai_error_response(request: Request, error: TokengateError) -> Response:
+    """Render an error for a ``/v1`` client, in the caller's language."""
+    locale: Locale | None = getattr(request.state, "locale", None)
+    if locale is None:
+        locale = pick_locale(
+            accept_language=request.headers.get("accept-language"),
+            account_locale=None,
+            fallback="en",
+        )
+    headers = {**error.headers()}
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        headers["x-request-id"] = request_id
+    return Response(
+        orjson.dumps(openai_error_body(error, locale)),
+        status_code=status_of(error),
+        media_type="application/json",
+        headers=headers,
+    )

@@ -1,0 +1,177 @@
+"""The chat-completions pipeline: authenticate, resolve, rewrite, relay, meter, record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from tokengate.catalog.schemas import Route, TokenUsage
+from tokengate.errors import InvalidRequest, TokengateError, UpstreamError
+from tokengate.metering.tokens import estimate_chat_prompt, estimate_tokens
+from tokengate.providers import openai
+from tokengate.providers.base import Timeouts, open_upstream, read_body
+from tokengate.proxy import access
+from tokengate.proxy.context import RequestContext, read_json_body, require_list, require_string
+from tokengate.proxy.recording import record_failure, record_request
+from tokengate.proxy.streaming import SSE_HEADERS, OpenAIStreamRelay, StreamResult
+from tokengate.runtime import Runtime, get_runtime
+from tokengate.usage.schemas import Outcome
+
+
+async def chat_completions(request: Request) -> Response | OpenAIStreamRelay:
+    """Serve ``POST /v1/chat/completions``, streaming or not."""
+    runtime = get_runtime(request)
+    ctx = RequestContext(endpoint="chat.completions")
+    request.state.request_id = ctx.request_id
+    try:
+        return await _chat(runtime, request, ctx)
+    except TokengateError as error:
+        await record_failure(runtime, ctx, error)
+        raise
+
+
+async def _chat(
+    runtime: Runtime, request: Request, ctx: RequestContext
+) -> Response | OpenAIStreamRelay:
+    caller = await access.authenticate(runtime, request)
+    ctx.identity, ctx.caller = caller.identity, caller
+    request.state.locale = caller.locale
+    body = await read_json_body(request, limit=runtime.settings.max_body_bytes)
+    ctx.model = require_string(body, "model")
+    ctx.stream = body.get("stream") is True
+    access.ensure_active(caller)
+    route = ctx.route = await access.resolve_model(runtime, caller, ctx.model)
+    messages = require_list(body, "messages")
+    ctx.prompt_estimate = estimate_chat_prompt(messages)
+    client_wants_usage = _wants_usage(body)
+    upstream_body = _rewrite(body, route)
+    upstream = await open_upstream(
+        runtime.http, openai.chat_request(route=route, body=upstream_body), _timeouts(runtime)
+    )
+    if ctx.stream:
+        return _stream(runtime, ctx, route, caller.locale, upstream, client_wants_usage)
+    return await _complete(runtime, ctx, route, await read_body(upstream))
+
+
+async def _complete(runtime: Runtime, ctx: RequestContext, route: Route, raw: bytes) -> Response:
+    try:
+        payload = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise UpstreamError("The model provider returned a response that is not JSON.") from exc
+    if not isinstance(payload, dict):
+        raise UpstreamError("The model provider returned an unexpected response.")
+    usage = openai.usage_from_payload(payload)
+    estimated = usage is None
+    if usage is None:
+        usage = TokenUsage(
+            input_tokens=ctx.prompt_estimate, output_tokens=_estimate_output(payload)
+        )
+    payload["model"] = route.name
+    await record_request(
+        runtime, ctx, usage=usage, outcome="ok", http_status=200, estimated=estimated
+    )
+    return Response(
+        orjson.dumps(payload),
+        media_type="application/json",
+        headers={"x-request-id": ctx.request_id},
+    )
+
+
+def _stream(
+    runtime: Runtime,
+    ctx: RequestContext,
+    route: Route,
+    locale: str,
+    upstream: aiohttp.ClientResponse,
+    client_wants_usage: bool,
+) -> OpenAIStreamRelay:
+    swap = None
+    if route.upstream_model != route.name:
+        swap = (
+            b'"model":' + orjson.dumps(route.upstream_model),
+            b'"model":' + orjson.dumps(route.name),
+        )
+
+    async def finish(result: StreamResult) -> None:
+        await _record_stream(runtime, ctx, result)
+
+    return OpenAIStreamRelay(
+        upstream=upstream,
+        client_wants_usage=client_wants_usage,
+        model_swap=swap,
+        headers=[*SSE_HEADERS, (b"x-request-id", ctx.request_id.encode())],
+        elapsed_ms=ctx.elapsed_ms,
+        on_finish=finish,
+        locale=locale,
+    )
+
+
+async def _record_stream(runtime: Runtime, ctx: RequestContext, result: StreamResult) -> None:
+    usage = result.usage
+    estimated = usage is None
+    if usage is None:
+        usage = TokenUsage(
+            input_tokens=ctx.prompt_estimate, output_tokens=result.relayed_output_tokens()
+        )
+    outcome: Outcome
+    if result.client_gone:
+        outcome, status, code = "cancelled", 499, "client_disconnected"
+    elif result.error is not None:
+        outcome, status, code = "upstream_error", result.error.status_code, result.error.code
+    else:
+        outcome, status, code = "ok", 200, None
+    await record_request(
+        runtime,
+        ctx,
+        usage=usage,
+        outcome=outcome,
+        http_status=status,
+        error_code=code,
+        estimated=estimated,
+        ttft_ms=result.ttft_ms,
+    )
+
+
+def _wants_usage(body: dict[str, Any]) -> bool:
+    options = body.get("stream_options")
+    return isinstance(options, dict) and options.get("include_usage") is True
+
+
+def _rewrite(body: dict[str, Any], route: Route) -> bytes:
+    """Point the body at the upstream model, ask for usage on streams, apply token caps."""
+    body["model"] = route.upstream_model
+    if body.get("stream") is True:
+        options = body.get("stream_options")
+        body["stream_options"] = {**(options if isinstance(options, dict) else {})}
+        body["stream_options"]["include_usage"] = True
+    field = "max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"
+    requested = body.get(field)
+    if requested is not None and (not isinstance(requested, int) or requested < 1):
+        raise InvalidRequest(f"'{field}' must be a positive integer.", param=field)
+    if requested is None and route.default_max_tokens is not None:
+        body[field] = route.default_max_tokens
+    elif route.max_tokens_cap is not None and requested is not None:
+        body[field] = min(requested, route.max_tokens_cap)
+    return orjson.dumps(body)
+
+
+def _estimate_output(payload: dict[str, Any]) -> int:
+    texts = [
+        choice.get("message", {}).get("content") or ""
+        for choice in payload.get("choices") or []
+        if isinstance(choice, dict)
+    ]
+    return estimate_tokens("".join(t for t in texts if isinstance(t, str)))
+
+
+def _timeouts(runtime: Runtime) -> Timeouts:
+    settings = runtime.settings
+    return Timeouts(
+        connect=settings.upstream_connect_timeout,
+        read=settings.upstream_read_timeout,
+        total=settings.upstream_total_timeout,
+    )

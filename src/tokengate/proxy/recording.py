@@ -1,0 +1,93 @@
+"""Turning a finished (or refused) request into its usage event."""
+
+from __future__ import annotations
+
+from tokengate.catalog import service as catalog
+from tokengate.catalog.schemas import TokenUsage
+from tokengate.db import transaction
+from tokengate.errors import (
+    KeyExpired,
+    PermissionDenied,
+    TokengateError,
+    UpstreamError,
+    UpstreamTimeout,
+    status_of,
+)
+from tokengate.keys.schemas import KeyIdentity
+from tokengate.proxy.context import RequestContext
+from tokengate.runtime import Runtime
+from tokengate.usage import service as usage_service
+from tokengate.usage.schemas import Outcome, UsageRecord
+
+
+async def record_request(
+    runtime: Runtime,
+    ctx: RequestContext,
+    *,
+    usage: TokenUsage,
+    outcome: Outcome,
+    http_status: int,
+    error_code: str | None = None,
+    estimated: bool = False,
+    ttft_ms: int | None = None,
+) -> None:
+    """Write the usage event (and its rollup) of a request whose owner is known."""
+    identity = ctx.identity
+    if identity is None:
+        return
+    route = ctx.route
+    record = UsageRecord(
+        request_id=ctx.request_id,
+        created_at=ctx.created_at,
+        tenant_id=identity.tenant_id,
+        team_id=identity.team_id,
+        user_id=identity.user_id,
+        key_id=identity.key_id,
+        model_id=route.model_id if route else None,
+        model=route.name if route else ctx.model,
+        endpoint=ctx.endpoint,
+        stream=ctx.stream,
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cached_tokens=usage.cached_tokens,
+        cost_micros=catalog.price_usage(route=route, usage=usage) if route else 0,
+        latency_ms=ctx.elapsed_ms(),
+        ttft_ms=ttft_ms,
+        status=outcome,
+        http_status=http_status,
+        error_code=error_code,
+        estimated=estimated,
+    )
+    async with transaction(runtime.sessions) as session:
+        await usage_service.record_usage(session=session, record=record)
+
+
+async def record_failure(runtime: Runtime, ctx: RequestContext, error: TokengateError) -> None:
+    """Record a request that ended in an error, saying what happened."""
+    if isinstance(error, KeyExpired):
+        ctx.identity = KeyIdentity.model_validate(error.context)
+    usage = TokenUsage()
+    estimated = False
+    if isinstance(error, UpstreamTimeout):
+        # the provider may have processed the prompt before it timed out: charge the estimate
+        usage = TokenUsage(input_tokens=ctx.prompt_estimate)
+        estimated = ctx.prompt_estimate > 0
+    await record_request(
+        runtime,
+        ctx,
+        usage=usage,
+        outcome=_outcome_of(error),
+        http_status=status_of(error),
+        error_code=error.code,
+        estimated=estimated,
+    )
+
+
+def _outcome_of(error: TokengateError) -> Outcome:
+    if isinstance(error, UpstreamTimeout):
+        return "timeout"
+    if isinstance(error, UpstreamError):
+        return "upstream_error"
+    if isinstance(error, PermissionDenied | KeyExpired):
+        return "rejected"
+    return "client_error"

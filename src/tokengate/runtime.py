@@ -1,0 +1,29 @@
+"""The objects one process builds at start-up and every request shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiohttp
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.requests import HTTPConnection
+
+from tokengate.crypto import SecretBox
+from tokengate.settings import Settings
+
+
+@dataclass
+class Runtime:
+    """Shared per-process state, built by the app's lifespan and kept on ``app.state``."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    http: aiohttp.ClientSession
+    box: SecretBox
+
+
+def get_runtime(connection: HTTPConnection) -> Runtime:
+    """Return the runtime of the app serving this request."""
+    runtime: Runtime = connection.app.state.runtime
+    return runtime

@@ -1,0 +1,66 @@
+"""Runtime configuration, read once from ``TOKENGATE_*`` environment variables."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from tokengate.errors import ConfigError
+
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "changeme", "change-me", "change_me", "secret", "password", "placeholder", "xxx", "todo"}
+)
+MIN_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    """Every setting of tokengate; documented one by one in docs/configuration.md."""
+
+    model_config = SettingsConfigDict(env_prefix="TOKENGATE_", frozen=True, extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./tokengate.db"
+    redis_url: str | None = None
+    master_key: SecretStr | None = None
+    secret_keys: SecretStr | None = None
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["json", "console"] = "console"
+    demo: bool = False
+    demo_password: SecretStr | None = None
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    upstream_connect_timeout: float = Field(default=5.0, gt=0)
+    upstream_read_timeout: float = Field(default=120.0, gt=0)
+    upstream_total_timeout: float = Field(default=600.0, gt=0)
+    default_locale: Literal["ko", "en"] = "ko"
+
+    def secret_key_list(self) -> list[str]:
+        """Return the encryption keys, current one first."""
+        if self.secret_keys is None:
+            return []
+        return [k.strip() for k in self.secret_keys.get_secret_value().split(",") if k.strip()]
+
+    def check_secrets(self) -> None:
+        """Refuse to run outside demo mode with a missing or placeholder secret."""
+        if self.demo:
+            return
+        problems = []
+        if _is_weak(self.master_key.get_secret_value() if self.master_key else None):
+            problems.append(f"TOKENGATE_MASTER_KEY is missing or a placeholder ({_RULE})")
+        keys = self.secret_key_list()
+        if not keys or any(_is_weak(k) for k in keys):
+            problems.append(f"TOKENGATE_SECRET_KEYS is missing or holds a placeholder ({_RULE})")
+        if problems:
+            raise ConfigError("; ".join(problems))
+
+
+_RULE = f"needs at least {MIN_SECRET_LENGTH} random characters"
+
+
+def _is_weak(value: str | None) -> bool:
+    if value is None:
+        return True
+    return value.strip().lower() in PLACEHOLDER_SECRETS or len(value.strip()) < MIN_SECRET_LENGTH

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tokengate.pagination import PageRequest
+from tokengate.usage.models import UsageEvent, UsageHourly
+
+_ROLLUP_KEY = ["hour", "tenant_id", "team_id", "user_id", "key_id", "model_id"]
+_ROLLUP_SUMS = (
+    "requests",
+    "errors",
+    "input_tokens",
+    "output_tokens",
+    "cached_tokens",
+    "cost_micros",
+    "latency_ms_sum",
+)
+
+
+async def insert_event(session: AsyncSession, *, values: dict[str, object]) -> None:
+    await session.execute(insert(UsageEvent).values(**values))
+
+
+async def add_to_hourly(session: AsyncSession, *, values: dict[str, object]) -> None:
+    """Upsert one hour's rollup row, adding the sums (ON CONFLICT on both dialects)."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = builder(UsageHourly).values(**values)
+    table = UsageHourly.__table__
+    statement = statement.on_conflict_do_update(
+        index_elements=_ROLLUP_KEY,
+        set_={name: table.c[name] + statement.excluded[name] for name in _ROLLUP_SUMS},
+    )
+    await session.execute(statement)
+
+
+async def list_events(
+    session: AsyncSession,
+    *,
+    tenant_id: int | None,
+    user_id: int | None,
+    since: datetime | None,
+    page: PageRequest,
+) -> list[UsageEvent]:
+    query = select(UsageEvent)
+    if tenant_id is not None:
+        query = query.where(UsageEvent.tenant_id == tenant_id)
+    if user_id is not None:
+        query = query.where(UsageEvent.user_id == user_id)
+    if since is not None:
+        query = query.where(UsageEvent.created_at >= since)
+    if page.after is not None:
+        query = query.where(UsageEvent.id < page.after)
+    return list(await session.scalars(query.order_by(UsageEvent.id.desc()).limit(page.limit)))
