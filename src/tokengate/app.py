@@ -16,7 +16,7 @@ from tokengate import api_errors
 from tokengate.catalog.api import router as catalog_router
 from tokengate.crypto import SecretBox
 from tokengate.db import create_engine, create_session_factory
-from tokengate.errors import TokengateError
+from tokengate.errors import MethodNotAllowed, NotFound, TokengateError
 from tokengate.keys.api import router as keys_router
 from tokengate.proxy.errors import openai_error_response
 from tokengate.proxy.routes import proxy_routes
@@ -80,4 +80,9 @@ async def _on_validation(request: Request, error: RequestValidationError) -> Res
 
 
 async def _on_http(request: Request, error: HTTPException) -> Response:
+    if request.url.path.startswith("/v1") and error.status_code in (404, 405):
+        return openai_error_response(request, _ROUTING_ERRORS[error.status_code]())
     return api_errors.http_error_response(request, error)
+
+
+_ROUTING_ERRORS: dict[int, type[TokengateError]] = {404: NotFound, 405: MethodNotAllowed}

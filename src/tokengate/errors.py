@@ -17,6 +17,7 @@ Services raise these; only the edges (``proxy/errors.py`` for ``/v1``, ``api_err
     │   └── QuotaExceeded               403 quota_exceeded
     ├── NotFound                        404 not_found
     │   └── ModelNotFound               404 model_not_found
+    ├── MethodNotAllowed                405 method_not_allowed
     ├── Conflict                        409 conflict
     ├── RateLimited                     429 rate_limited
     └── UpstreamError                   502 upstream_error
@@ -177,6 +178,16 @@ class ModelNotFound(NotFound):
     openai_type = "invalid_request_error"
     message_en = "The model {model} does not exist or is not active."
     message_ko = "{model} 모델이 없거나 비활성 상태입니다."
+
+
+class MethodNotAllowed(TokengateError):
+    """The path exists but not with this HTTP method."""
+
+    status_code = 405
+    code = "method_not_allowed"
+    openai_type = "invalid_request_error"
+    message_en = "This method is not allowed here."
+    message_ko = "허용되지 않는 메서드입니다."
 
 
 class Conflict(TokengateError):

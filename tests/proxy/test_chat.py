@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import httpx
 import openai
-from openai.types.chat import ChatCompletionMessageParam
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from tests.factories import Member
 from tokengate.mockprovider import RunningMock

@@ -25,3 +25,8 @@ async def list_keys(
     user_id: Annotated[int | None, Query()] = None,
 ) -> Page[KeyPublic]:
     return await service.list_keys(session=session, tenant_id=tenant_id, user_id=user_id, page=page)
+
+
+@router.post("/keys/{key_id}/revoke")
+async def revoke_key(key_id: int, session: SessionDep) -> KeyPublic:
+    return await service.revoke_key(session=session, key_id=key_id)

@@ -24,9 +24,11 @@ async def issue_key(*, session: AsyncSession, data: KeyCreate) -> KeyIssued:
             "system administrators belong to no tenant and get no keys", param="user_id"
         )
     if data.team_id is not None:
-        team = await tenancy.get_team(session=session, team_id=data.team_id)
-        if team.tenant_id != user.tenant_id:
-            raise InvalidRequest("the team belongs to another tenant", param="team_id")
+        member = await tenancy.is_team_member(
+            session=session, team_id=data.team_id, user_id=user.id
+        )
+        if not member:
+            raise InvalidRequest("the user is not a member of this team", param="team_id")
     plaintext = new_virtual_key()
     key = ApiKey(
         key_hash=hash_virtual_key(plaintext),
@@ -66,3 +68,13 @@ async def authenticate_key(*, session: AsyncSession, raw_key: str, now: datetime
     return KeyIdentity(
         key_id=key.id, tenant_id=key.tenant_id, user_id=key.user_id, team_id=key.team_id
     )
+
+
+async def revoke_key(*, session: AsyncSession, key_id: int) -> KeyPublic:
+    """Revoke a key: it is refused from the next request on."""
+    key = await session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"key {key_id} does not exist")
+    key.status = "revoked"
+    await session.flush()
+    return KeyPublic.model_validate(key)

@@ -9,6 +9,8 @@ from tokengate.pagination import Page
 from tokengate.tenancy import service
 from tokengate.tenancy.schemas import (
     BlockRequest,
+    MembershipCreate,
+    MembershipPublic,
     PlanCreate,
     PlanPublic,
     TeamCreate,
@@ -66,6 +68,18 @@ async def list_teams(
 @router.get("/teams/{team_id}")
 async def get_team(team_id: int, session: SessionDep) -> TeamPublic:
     return await service.get_team(session=session, team_id=team_id)
+
+
+@router.post("/teams/{team_id}/members", status_code=status.HTTP_201_CREATED)
+async def add_team_member(
+    team_id: int, data: MembershipCreate, session: SessionDep
+) -> MembershipPublic:
+    return await service.add_team_member(session=session, team_id=team_id, data=data)
+
+
+@router.get("/teams/{team_id}/members")
+async def list_team_members(team_id: int, session: SessionDep) -> Page[MembershipPublic]:
+    return Page(items=await service.list_team_members(session=session, team_id=team_id), next=None)
 
 
 @router.post("/users", status_code=status.HTTP_201_CREATED)

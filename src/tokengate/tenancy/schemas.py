@@ -135,3 +135,19 @@ class MemberProfile(BaseModel):
     plan: str
     allowed_models: list[str]
     monthly_token_limit: int
+
+
+class MembershipCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: int
+    role: Literal["leader", "member"] = "member"
+
+
+class MembershipPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    team_id: int
+    user_id: int
+    role: str
+    created_at: datetime

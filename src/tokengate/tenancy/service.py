@@ -8,9 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tokengate.errors import Conflict, InvalidRequest, NotFound
 from tokengate.pagination import Page, PageRequest, next_cursor
 from tokengate.tenancy import store
-from tokengate.tenancy.models import Plan, Team, Tenant, User
+from tokengate.tenancy.models import Plan, Team, TeamMembership, Tenant, User
 from tokengate.tenancy.schemas import (
     MemberProfile,
+    MembershipCreate,
+    MembershipPublic,
     PlanCreate,
     PlanPublic,
     TeamCreate,
@@ -232,3 +234,35 @@ async def ensure_system_admin(
     user.password_hash = PasswordHasher().hash(password)
     await session.flush()
     return UserPublic.model_validate(user)
+
+
+async def add_team_member(
+    *, session: AsyncSession, team_id: int, data: MembershipCreate
+) -> MembershipPublic:
+    """Add a user of the team's tenant to the team, as leader or member (or change their role)."""
+    team = await get_team(session=session, team_id=team_id)
+    user = await session.get(User, data.user_id)
+    if user is None or user.tenant_id != team.tenant_id:
+        raise InvalidRequest(f"user {data.user_id} is not in this team's tenant", param="user_id")
+    membership = await store.get_membership(session, team_id=team_id, user_id=data.user_id)
+    if membership is None:
+        membership = TeamMembership(team_id=team_id, user_id=data.user_id, role=data.role)
+        session.add(membership)
+    else:
+        membership.role = data.role
+    await session.flush()
+    return MembershipPublic.model_validate(membership)
+
+
+async def list_team_members(*, session: AsyncSession, team_id: int) -> list[MembershipPublic]:
+    """List a team's members and their roles."""
+    await get_team(session=session, team_id=team_id)
+    return [
+        MembershipPublic.model_validate(m)
+        for m in await store.list_memberships(session, team_id=team_id)
+    ]
+
+
+async def is_team_member(*, session: AsyncSession, team_id: int, user_id: int) -> bool:
+    """Whether the user belongs to the team."""
+    return await store.get_membership(session, team_id=team_id, user_id=user_id) is not None

@@ -4,7 +4,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokengate.pagination import PageRequest
-from tokengate.tenancy.models import Plan, Team, Tenant, User
+from tokengate.tenancy.models import Plan, Team, TeamMembership, Tenant, User
 
 
 async def get_plan_by_name(session: AsyncSession, *, name: str) -> Plan | None:
@@ -96,3 +96,14 @@ async def get_profile_rows(
     user, tenant, plan = found[0], found[1], found[2]
     override = await session.get(Plan, user.plan_id) if user.plan_id is not None else None
     return user, tenant, plan, override
+
+
+async def get_membership(
+    session: AsyncSession, *, team_id: int, user_id: int
+) -> TeamMembership | None:
+    return await session.get(TeamMembership, (team_id, user_id))
+
+
+async def list_memberships(session: AsyncSession, *, team_id: int) -> list[TeamMembership]:
+    query = select(TeamMembership).where(TeamMembership.team_id == team_id)
+    return list(await session.scalars(query.order_by(TeamMembership.user_id)))

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,7 +12,7 @@ from tokengate.usage.schemas import UsageEventPublic, UsageRecord
 async def record_usage(*, session: AsyncSession, record: UsageRecord) -> None:
     """Append the usage event and add it to its hourly rollup, in the caller's transaction."""
     await store.insert_event(session, values=record.model_dump())
-    hour = record.created_at.replace(minute=0, second=0, microsecond=0)
+    hour = record.created_at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
     await store.add_to_hourly(
         session,
         values={
