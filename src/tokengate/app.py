@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -18,8 +19,10 @@ from tokengate.crypto import SecretBox
 from tokengate.db import create_engine, create_session_factory
 from tokengate.errors import MethodNotAllowed, NotFound, TokengateError
 from tokengate.keys.api import router as keys_router
+from tokengate.ledger.setup import open_ledger, sweep_forever
 from tokengate.proxy.errors import openai_error_response
 from tokengate.proxy.routes import proxy_routes
+from tokengate.quotas.api import router as quotas_router
 from tokengate.runtime import Runtime
 from tokengate.settings import Settings
 from tokengate.tenancy.api import router as tenancy_router
@@ -35,17 +38,24 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
         connector = aiohttp.TCPConnector(limit=UPSTREAM_CONNECTIONS, keepalive_timeout=30)
-        async with aiohttp.ClientSession(connector=connector, auto_decompress=False) as http:
+        async with (
+            aiohttp.ClientSession(connector=connector, auto_decompress=False) as http,
+            open_ledger(settings, engine) as ledger,
+        ):
             app.state.runtime = Runtime(
                 settings=settings,
                 engine=engine,
                 sessions=create_session_factory(engine),
                 http=http,
                 box=SecretBox(settings.secret_key_list()),
+                ledger=ledger,
             )
+            sweeper = asyncio.create_task(sweep_forever(ledger, settings.ledger_sweep_interval))
             try:
                 yield
             finally:
+                sweeper.cancel()
+                await asyncio.gather(sweeper, return_exceptions=True)
                 await engine.dispose()
 
     app = FastAPI(
@@ -56,7 +66,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     for route in proxy_routes():
         app.router.routes.append(route)
-    for router in (tenancy_router, keys_router, catalog_router, usage_router):
+    routers = (tenancy_router, keys_router, catalog_router, usage_router, quotas_router)
+    for router in routers:
         app.include_router(router)
     app.add_api_route("/healthz", _health, methods=["GET"], include_in_schema=False)
     app.add_exception_handler(TokengateError, _on_error)  # type: ignore[arg-type]

@@ -108,6 +108,21 @@ def mock_provider(
     serve_mock_provider(host=host, port=port, config=config)
 
 
+ledger_cli = typer.Typer(help="Inspect and repair the quota ledger.", no_args_is_help=True)
+cli.add_typer(ledger_cli, name="ledger")
+
+
+@ledger_cli.command("reconcile")
+def ledger_reconcile(
+    repair: Annotated[bool, typer.Option(help="add usage the counters miss")] = False,
+) -> None:
+    """Compare every counter with the usage events of its window and print the drift."""
+    from tokengate.ledger.tools import run_reconcile
+
+    drift = asyncio.run(run_reconcile(Settings(), repair=repair, echo=typer.echo))
+    raise typer.Exit(0 if drift == 0 else 1)
+
+
 def main() -> None:
     """Run the command line."""
     cli()

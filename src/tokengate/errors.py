@@ -29,6 +29,7 @@ Services raise these; only the edges (``proxy/errors.py`` for ``/v1``, ``api_err
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar, Literal
 
 Locale = Literal["ko", "en"]
@@ -44,17 +45,25 @@ class TokengateError(Exception):
     message_ko: ClassVar[str] = "내부 오류가 발생했습니다."
 
     def __init__(
-        self, message: str | None = None, *, param: str | None = None, **context: object
+        self,
+        message: str | None = None,
+        *,
+        param: str | None = None,
+        localized: Mapping[str, str] | None = None,
+        **context: object,
     ) -> None:
         self.explicit_message = message
+        self.localized = dict(localized or {})
         self.param = param
         self.context = context
-        super().__init__(message or self.message_en.format(**context))
+        super().__init__(message or self.localized.get("en") or self.message_en.format(**context))
 
     def message(self, locale: Locale = "en") -> str:
         """Return the message in the given locale (an explicit message wins)."""
         if self.explicit_message is not None:
             return self.explicit_message
+        if locale in self.localized:
+            return self.localized[locale]
         template = self.message_ko if locale == "ko" else self.message_en
         return template.format(**self.context)
 

@@ -3,6 +3,8 @@
 from tokengate.catalog.models import Model
 from tokengate.db import Base
 from tokengate.keys.models import ApiKey
+from tokengate.ledger.models import LedgerBucket, LedgerCounter, LedgerReservation, LedgerSettlement
+from tokengate.quotas.models import Exemption, Grant, Limit, Relaxation
 from tokengate.tenancy.models import Plan, Team, TeamMembership, Tenant, User
 from tokengate.usage.models import UsageEvent, UsageHourly
 
@@ -10,8 +12,16 @@ metadata = Base.metadata
 
 __all__ = [
     "ApiKey",
+    "Exemption",
+    "Grant",
+    "LedgerBucket",
+    "LedgerCounter",
+    "LedgerReservation",
+    "LedgerSettlement",
+    "Limit",
     "Model",
     "Plan",
+    "Relaxation",
     "Team",
     "TeamMembership",
     "Tenant",

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import HTTPConnection
 
 from tokengate.crypto import SecretBox
+from tokengate.ledger.backends.base import LedgerBackend
 from tokengate.settings import Settings
 
 
@@ -21,6 +22,7 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     http: aiohttp.ClientSession
     box: SecretBox
+    ledger: LedgerBackend
 
 
 def get_runtime(connection: HTTPConnection) -> Runtime:

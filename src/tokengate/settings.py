@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Literal
 
 from pydantic import Field, SecretStr
@@ -36,6 +37,15 @@ class Settings(BaseSettings):
     upstream_read_timeout: float = Field(default=120.0, gt=0)
     upstream_total_timeout: float = Field(default=600.0, gt=0)
     default_locale: Literal["ko", "en"] = "ko"
+    ledger: Literal["sql", "redis"] = "sql"
+    ledger_on_insufficient: Literal["reject", "clamp"] = "reject"
+    ledger_min_output_tokens: int = Field(default=16, ge=1)
+    ledger_sweep_interval: float = Field(default=5.0, gt=0)
+    default_max_tokens: int = Field(default=4096, ge=1)
+
+    def reservation_ttl(self) -> timedelta:
+        """How long a reservation lives: past the longest a relay may take."""
+        return timedelta(seconds=self.upstream_total_timeout + 60)
 
     def secret_key_list(self) -> list[str]:
         """Return the encryption keys, current one first."""

@@ -116,3 +116,8 @@ def _public(model: Model, box: SecretBox) -> ModelPublic:
         status=model.status,
         created_at=model.created_at,
     )
+
+
+async def model_exists(*, session: AsyncSession, name: str) -> bool:
+    """Whether a model with this public name is registered (active or not)."""
+    return await store.get_model_by_name(session, name=name) is not None

@@ -16,8 +16,10 @@ from tokengate.crypto import SecretBox
 from tokengate.db import create_engine, create_session_factory, transaction, utcnow
 from tokengate.demo.loader import load_demo
 from tokengate.demo.schemas import DemoSummary
+from tokengate.ledger.setup import open_ledger
 from tokengate.migrate import upgrade_database
 from tokengate.mockprovider import create_mock_app
+from tokengate.quotas.reconcile import reconcile
 from tokengate.settings import Settings
 from tokengate.tenancy import service as tenancy
 
@@ -58,6 +60,9 @@ async def prepare_demo(settings: Settings, *, mock_base_url: str) -> DemoSummary
             mock_base_url=mock_base_url,
             now=utcnow(),
         )
+        # the ledger's counters start from the history the demo just wrote
+        async with open_ledger(settings, engine) as ledger:
+            await reconcile(sessions=sessions, ledger=ledger, now=utcnow(), repair=True)
         password = settings.demo_password.get_secret_value() if settings.demo_password else ""
         async with transaction(sessions) as session:
             await tenancy.ensure_system_admin(

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Query, status
 
 from tokengate.deps import AdminDep, PageDep, SessionDep
 from tokengate.keys import service
-from tokengate.keys.schemas import KeyCreate, KeyIssued, KeyPublic
+from tokengate.keys.schemas import KeyBlock, KeyCreate, KeyIssued, KeyPublic
 from tokengate.pagination import Page
 
 router = APIRouter(prefix="/api/v1", dependencies=[AdminDep], tags=["keys"])
@@ -30,3 +30,15 @@ async def list_keys(
 @router.post("/keys/{key_id}/revoke")
 async def revoke_key(key_id: int, session: SessionDep) -> KeyPublic:
     return await service.revoke_key(session=session, key_id=key_id)
+
+
+@router.post("/keys/{key_id}/block")
+async def block_key(key_id: int, data: KeyBlock, session: SessionDep) -> KeyPublic:
+    return await service.set_key_blocked(
+        session=session, key_id=key_id, blocked=True, reason=data.reason
+    )
+
+
+@router.post("/keys/{key_id}/unblock")
+async def unblock_key(key_id: int, session: SessionDep) -> KeyPublic:
+    return await service.set_key_blocked(session=session, key_id=key_id, blocked=False)

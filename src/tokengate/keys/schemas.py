@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -12,6 +13,7 @@ class KeyCreate(BaseModel):
     team_id: int | None = None
     name: str = Field(default="", max_length=200)
     expires_at: AwareDatetime | None = None
+    priority: Literal["normal", "high"] = "normal"
 
 
 class KeyPublic(BaseModel):
@@ -24,6 +26,8 @@ class KeyPublic(BaseModel):
     user_id: int
     team_id: int | None
     status: str
+    blocked_reason: str | None
+    priority: str
     expires_at: datetime | None
     created_at: datetime
 
@@ -35,9 +39,17 @@ class KeyIssued(KeyPublic):
 
 
 class KeyIdentity(BaseModel):
-    """Who a valid key belongs to."""
+    """Who a valid key belongs to, and the team its requests are charged to."""
 
     key_id: int
     tenant_id: int
     user_id: int
     team_id: int | None
+    blocked: bool = False
+    high_priority: bool = False
+
+
+class KeyBlock(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(default="", max_length=500)

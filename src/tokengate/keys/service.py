@@ -38,6 +38,7 @@ async def issue_key(*, session: AsyncSession, data: KeyCreate) -> KeyIssued:
         user_id=user.id,
         team_id=data.team_id,
         expires_at=data.expires_at,
+        priority=data.priority,
     )
     session.add(key)
     await session.flush()
@@ -58,15 +59,25 @@ async def list_keys(
 async def authenticate_key(*, session: AsyncSession, raw_key: str, now: datetime) -> KeyIdentity:
     """Return who a presented virtual key belongs to, or raise KeyInvalid / KeyExpired."""
     key = await store.get_key_by_hash(session, key_hash=hash_virtual_key(raw_key))
-    if key is None or key.status != "active":
+    if key is None or key.status == "revoked":
         raise KeyInvalid()
     if key.expires_at is not None and key.expires_at <= now:
         # the owner is known: the gateway records the refused request against them
         raise KeyExpired(
             key_id=key.id, tenant_id=key.tenant_id, user_id=key.user_id, team_id=key.team_id
         )
+    team_id = key.team_id
+    if team_id is None:
+        # an unbound key is charged to the team its owner joined first, if any
+        teams = await tenancy.list_team_ids_of_user(session=session, user_id=key.user_id)
+        team_id = teams[0] if teams else None
     return KeyIdentity(
-        key_id=key.id, tenant_id=key.tenant_id, user_id=key.user_id, team_id=key.team_id
+        key_id=key.id,
+        tenant_id=key.tenant_id,
+        user_id=key.user_id,
+        team_id=team_id,
+        blocked=key.status == "blocked",
+        high_priority=key.priority == "high",
     )
 
 
@@ -76,5 +87,26 @@ async def revoke_key(*, session: AsyncSession, key_id: int) -> KeyPublic:
     if key is None:
         raise NotFound(f"key {key_id} does not exist")
     key.status = "revoked"
+    await session.flush()
+    return KeyPublic.model_validate(key)
+
+
+async def get_key(*, session: AsyncSession, key_id: int) -> KeyPublic:
+    """Return one key (never its plaintext) or raise NotFound."""
+    key = await session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"key {key_id} does not exist")
+    return KeyPublic.model_validate(key)
+
+
+async def set_key_blocked(
+    *, session: AsyncSession, key_id: int, blocked: bool, reason: str = ""
+) -> KeyPublic:
+    """Block a key (with a reason) or unblock it; effective on its next request."""
+    key = await session.get(ApiKey, key_id)
+    if key is None or key.status == "revoked":
+        raise NotFound(f"key {key_id} does not exist or is revoked")
+    key.status = "blocked" if blocked else "active"
+    key.blocked_reason = (reason or None) if blocked else None
     await session.flush()
     return KeyPublic.model_validate(key)

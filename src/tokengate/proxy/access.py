@@ -54,8 +54,8 @@ async def authenticate(runtime: Runtime, request: Request) -> Caller:
 
 
 def ensure_active(caller: Caller) -> None:
-    """Refuse a blocked user."""
-    if caller.profile.status == "blocked":
+    """Refuse a blocked user or a blocked key."""
+    if caller.profile.status == "blocked" or caller.identity.blocked:
         raise UserBlocked()
 
 

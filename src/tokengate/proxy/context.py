@@ -16,6 +16,8 @@ from tokengate.db import utcnow
 from tokengate.errors import BodyTooLarge, InvalidJSON, InvalidRequest
 from tokengate.keys.schemas import KeyIdentity
 from tokengate.proxy.access import Caller
+from tokengate.quotas.enforcement import Admission
+from tokengate.quotas.resolve import Subject
 
 
 @dataclass
@@ -32,6 +34,8 @@ class RequestContext:
     model: str = ""
     stream: bool = False
     prompt_estimate: int = 0
+    subject: Subject | None = None
+    admission: Admission | None = None
 
     def elapsed_ms(self) -> int:
         """Milliseconds since the request arrived."""

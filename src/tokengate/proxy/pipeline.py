@@ -10,12 +10,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tokengate.catalog.schemas import Route, TokenUsage
-from tokengate.errors import InvalidRequest, TokengateError, UpstreamError
+from tokengate.errors import TokengateError, UpstreamError
 from tokengate.metering.tokens import estimate_chat_prompt, estimate_tokens
 from tokengate.providers import openai
 from tokengate.providers.base import Timeouts, open_upstream, read_body
 from tokengate.proxy import access
 from tokengate.proxy.context import RequestContext, read_json_body, require_list, require_string
+from tokengate.proxy.quota import admit_request, output_cap, prompt_bound
 from tokengate.proxy.recording import record_failure, record_request
 from tokengate.proxy.streaming import SSE_HEADERS, OpenAIStreamRelay, StreamResult
 from tokengate.runtime import Runtime, get_runtime
@@ -48,16 +49,26 @@ async def _chat(
     messages = require_list(body, "messages")
     ctx.prompt_estimate = estimate_chat_prompt(messages)
     client_wants_usage = _wants_usage(body)
-    upstream_body = _rewrite(body, route)
+    field, cap = output_cap(body, route, default=runtime.settings.default_max_tokens)
+    admission = ctx.admission = await admit_request(
+        runtime, ctx, caller=caller, route=route, prompt=prompt_bound(body), cap=cap
+    )
+    # the provider may never produce more than was reserved
+    body[field] = admission.reservation.output_tokens
+    extra = admission.remaining.headers()
     upstream = await open_upstream(
-        runtime.http, openai.chat_request(route=route, body=upstream_body), _timeouts(runtime)
+        runtime.http,
+        openai.chat_request(route=route, body=_rewrite(body, route)),
+        _timeouts(runtime),
     )
     if ctx.stream:
-        return _stream(runtime, ctx, route, caller.locale, upstream, client_wants_usage)
-    return await _complete(runtime, ctx, route, await read_body(upstream))
+        return _stream(runtime, ctx, route, caller.locale, upstream, client_wants_usage, extra)
+    return await _complete(runtime, ctx, route, await read_body(upstream), extra)
 
 
-async def _complete(runtime: Runtime, ctx: RequestContext, route: Route, raw: bytes) -> Response:
+async def _complete(
+    runtime: Runtime, ctx: RequestContext, route: Route, raw: bytes, extra: dict[str, str]
+) -> Response:
     try:
         payload = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -77,7 +88,7 @@ async def _complete(runtime: Runtime, ctx: RequestContext, route: Route, raw: by
     return Response(
         orjson.dumps(payload),
         media_type="application/json",
-        headers={"x-request-id": ctx.request_id},
+        headers={"x-request-id": ctx.request_id, **extra},
     )
 
 
@@ -88,6 +99,7 @@ def _stream(
     locale: str,
     upstream: aiohttp.ClientResponse,
     client_wants_usage: bool,
+    extra: dict[str, str],
 ) -> OpenAIStreamRelay:
     swap = None
     if route.upstream_model != route.name:
@@ -103,7 +115,11 @@ def _stream(
         upstream=upstream,
         client_wants_usage=client_wants_usage,
         model_swap=swap,
-        headers=[*SSE_HEADERS, (b"x-request-id", ctx.request_id.encode())],
+        headers=[
+            *SSE_HEADERS,
+            (b"x-request-id", ctx.request_id.encode()),
+            *((k.encode(), v.encode()) for k, v in extra.items()),
+        ],
         elapsed_ms=ctx.elapsed_ms,
         on_finish=finish,
         locale=locale,
@@ -142,20 +158,12 @@ def _wants_usage(body: dict[str, Any]) -> bool:
 
 
 def _rewrite(body: dict[str, Any], route: Route) -> bytes:
-    """Point the body at the upstream model, ask for usage on streams, apply token caps."""
+    """Point the body at the upstream model and ask for usage on streams."""
     body["model"] = route.upstream_model
     if body.get("stream") is True:
         options = body.get("stream_options")
         body["stream_options"] = {**(options if isinstance(options, dict) else {})}
         body["stream_options"]["include_usage"] = True
-    field = "max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"
-    requested = body.get(field)
-    if requested is not None and (not isinstance(requested, int) or requested < 1):
-        raise InvalidRequest(f"'{field}' must be a positive integer.", param=field)
-    if requested is None and route.default_max_tokens is not None:
-        body[field] = route.default_max_tokens
-    elif route.max_tokens_cap is not None and requested is not None:
-        body[field] = min(requested, route.max_tokens_cap)
     return orjson.dumps(body)
 
 

@@ -8,6 +8,7 @@ from tokengate.db import transaction
 from tokengate.errors import (
     KeyExpired,
     PermissionDenied,
+    RateLimited,
     TokengateError,
     UpstreamError,
     UpstreamTimeout,
@@ -15,6 +16,7 @@ from tokengate.errors import (
 )
 from tokengate.keys.schemas import KeyIdentity
 from tokengate.proxy.context import RequestContext
+from tokengate.proxy.quota import settle_request
 from tokengate.runtime import Runtime
 from tokengate.usage import service as usage_service
 from tokengate.usage.schemas import Outcome, UsageRecord
@@ -31,10 +33,11 @@ async def record_request(
     estimated: bool = False,
     ttft_ms: int | None = None,
 ) -> None:
-    """Write the usage event (and its rollup) of a request whose owner is known."""
+    """Settle the request on the ledger, then write its usage event (and rollup)."""
     identity = ctx.identity
     if identity is None:
         return
+    await settle_request(runtime, ctx, usage)
     route = ctx.route
     record = UsageRecord(
         request_id=ctx.request_id,
@@ -88,6 +91,6 @@ def _outcome_of(error: TokengateError) -> Outcome:
         return "timeout"
     if isinstance(error, UpstreamError):
         return "upstream_error"
-    if isinstance(error, PermissionDenied | KeyExpired):
+    if isinstance(error, PermissionDenied | KeyExpired | RateLimited):
         return "rejected"
     return "client_error"

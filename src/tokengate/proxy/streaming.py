@@ -62,6 +62,7 @@ class OpenAIStreamRelay:
     on_finish: Callable[[StreamResult], Awaitable[None]]
     locale: str = "en"
     result: StreamResult = field(default_factory=StreamResult)
+    finished: bool = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": self.headers})
@@ -71,6 +72,13 @@ class OpenAIStreamRelay:
                 await self._relay(send)
             finally:
                 group.cancel_scope.cancel()
+        await self._finish()
+
+    async def _finish(self) -> None:
+        # settle and record exactly once, even when the client has gone
+        if self.finished:
+            return
+        self.finished = True
         with anyio.CancelScope(shield=True):
             await self.on_finish(self.result)
 
@@ -92,8 +100,12 @@ class OpenAIStreamRelay:
                     await send({"type": "http.response.body", "body": out, "more_body": True})
             if not self.result.done:
                 raise UpstreamStreamCut()
+            # the terminator goes out only once the request is settled and recorded
+            await self._finish()
+            await send({"type": "http.response.body", "body": DONE + b"\n\n", "more_body": True})
         except TokengateError as error:
             self.result.error = error
+            await self._finish()
             body = orjson.dumps(openai_error_body(error, "ko" if self.locale == "ko" else "en"))
             await send(
                 {
@@ -119,7 +131,7 @@ class OpenAIStreamRelay:
     def _inspect(self, event: bytes) -> bytes | None:
         if event.startswith(DONE):
             self.result.done = True
-            return event
+            return None
         if b'"usage":{' in event or b'"usage": {' in event:
             payload = _payload_of(event)
             usage = usage_from_payload(payload) if payload else None

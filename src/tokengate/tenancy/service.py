@@ -266,3 +266,18 @@ async def list_team_members(*, session: AsyncSession, team_id: int) -> list[Memb
 async def is_team_member(*, session: AsyncSession, team_id: int, user_id: int) -> bool:
     """Whether the user belongs to the team."""
     return await store.get_membership(session, team_id=team_id, user_id=user_id) is not None
+
+
+async def list_team_ids_of_user(*, session: AsyncSession, user_id: int) -> list[int]:
+    """The user's active teams, the one they joined first first."""
+    return await store.list_team_ids_of_user(session, user_id=user_id)
+
+
+async def list_member_ids(*, session: AsyncSession, team_id: int) -> list[int]:
+    """The ids of a team's members."""
+    return await store.list_member_ids(session, team_id=team_id)
+
+
+async def list_tenant_user_ids(*, session: AsyncSession) -> list[int]:
+    """The ids of every user who belongs to a tenant."""
+    return await store.list_tenant_user_ids(session)

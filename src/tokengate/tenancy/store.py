@@ -107,3 +107,23 @@ async def get_membership(
 async def list_memberships(session: AsyncSession, *, team_id: int) -> list[TeamMembership]:
     query = select(TeamMembership).where(TeamMembership.team_id == team_id)
     return list(await session.scalars(query.order_by(TeamMembership.user_id)))
+
+
+async def list_team_ids_of_user(session: AsyncSession, *, user_id: int) -> list[int]:
+    query = (
+        select(TeamMembership.team_id)
+        .join(Team, Team.id == TeamMembership.team_id)
+        .where(TeamMembership.user_id == user_id, Team.archived.is_(False))
+        .order_by(TeamMembership.created_at, TeamMembership.team_id)
+    )
+    return list(await session.scalars(query))
+
+
+async def list_member_ids(session: AsyncSession, *, team_id: int) -> list[int]:
+    query = select(TeamMembership.user_id).where(TeamMembership.team_id == team_id)
+    return list(await session.scalars(query))
+
+
+async def list_tenant_user_ids(session: AsyncSession) -> list[int]:
+    query = select(User.id).where(User.tenant_id.is_not(None)).order_by(User.id)
+    return list(await session.scalars(query))

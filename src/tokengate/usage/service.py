@@ -49,3 +49,18 @@ async def list_usage(
         items=[UsageEventPublic.model_validate(e) for e in events],
         next=next_cursor([e.id for e in events], page),
     )
+
+
+async def sum_charged_usage(
+    *,
+    session: AsyncSession,
+    scope: str,
+    scope_id: int,
+    model: str | None,
+    start: datetime,
+    end: datetime,
+) -> tuple[int, int, int]:
+    """Tokens, cost and requests charged to a scope in [start, end), as the events record them."""
+    return await store.sum_charged(
+        session, scope=scope, scope_id=scope_id, model=model, start=start, end=end
+    )

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,3 +56,38 @@ async def list_events(
     if page.after is not None:
         query = query.where(UsageEvent.id < page.after)
     return list(await session.scalars(query.order_by(UsageEvent.id.desc()).limit(page.limit)))
+
+
+# the outcomes a request is charged for on the ledger: it was admitted and relayed
+CHARGED_STATUSES = ("ok", "upstream_error", "timeout", "cancelled")
+_SCOPE_COLUMNS = {
+    "tenant": UsageEvent.tenant_id,
+    "team": UsageEvent.team_id,
+    "user": UsageEvent.user_id,
+    "key": UsageEvent.key_id,
+}
+
+
+async def sum_charged(
+    session: AsyncSession,
+    *,
+    scope: str,
+    scope_id: int,
+    model: str | None,
+    start: datetime,
+    end: datetime,
+) -> tuple[int, int, int]:
+    query = select(
+        func.coalesce(func.sum(UsageEvent.input_tokens + UsageEvent.output_tokens), 0),
+        func.coalesce(func.sum(UsageEvent.cost_micros), 0),
+        func.count(),
+    ).where(
+        _SCOPE_COLUMNS[scope] == scope_id,
+        UsageEvent.created_at >= start,
+        UsageEvent.created_at < end,
+        UsageEvent.status.in_(CHARGED_STATUSES),
+    )
+    if model is not None:
+        query = query.where(UsageEvent.model == model)
+    row = (await session.execute(query)).one()
+    return int(row[0]), int(row[1]), int(row[2])

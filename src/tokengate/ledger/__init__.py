@@ -1,0 +1,35 @@
+from tokengate.ledger.types import (
+    Charge,
+    Demand,
+    Denial,
+    LimitCheck,
+    LimitState,
+    Metric,
+    Mode,
+    OverageAmount,
+    Reservation,
+    ReservedAmount,
+    SettleResult,
+    SettleStatus,
+    ThresholdCrossing,
+    Window,
+)
+from tokengate.ledger.windows import window_bounds
+
+__all__ = [
+    "Charge",
+    "Demand",
+    "Denial",
+    "LimitCheck",
+    "LimitState",
+    "Metric",
+    "Mode",
+    "OverageAmount",
+    "Reservation",
+    "ReservedAmount",
+    "SettleResult",
+    "SettleStatus",
+    "ThresholdCrossing",
+    "Window",
+    "window_bounds",
+]

@@ -1,0 +1,220 @@
+"""The ledger on Redis (or Redis Cluster): one Lua script per operation, run with EVALSHA.
+
+Keys of tenant 7 under prefix ``tg`` share the hash tag ``{t7}``, so one reservation touches
+one slot:
+
+- ``tg:{t7}:c:<limit>:<window start>``: hash ``u``/``r``/``o`` (used, reserved, overage) of a
+  calendar or lifetime window, expiring ``counter_grace`` after the window ends;
+- ``tg:{t7}:m:<limit>``: a rolling-minute limit, fields ``<second>:u|r|o`` per one-second
+  bucket, pruned once out of the window and expiring two minutes after the last write;
+- ``tg:{t7}:res`` (request id -> reservation), ``tg:{t7}:dl`` (request id by deadline) and
+  ``tg:{t7}:done`` (settled request ids, kept ``settled_retention``).
+
+Two keys are global: ``tg:tenants``, the tenants that may hold live reservations (what
+``sweep`` visits), and ``tg:rt:<request id>``, the tenant of a request, since settle and
+release are given only the request id. Reserve writes both in the same pipeline as its script.
+Expiry is relative to the caller's ``now`` (PEXPIRE), so clock skew between gateway and Redis
+does not matter. Numbers stay below 2**53 (Lua's exact integers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from importlib import resources
+
+import redis.asyncio as aioredis
+from redis.exceptions import NoScriptError
+
+from tokengate.errors import Conflict
+from tokengate.ledger.backends import redis_codec as codec
+from tokengate.ledger.rules import CounterView, Slot, denial_of, plan_slots
+from tokengate.ledger.types import (
+    Charge,
+    Demand,
+    Denial,
+    LimitCheck,
+    LimitState,
+    Reservation,
+    SettleResult,
+)
+from tokengate.ledger.windows import rolling_bounds
+
+SWEEP_BATCH = 500
+DEFAULT_SETTLED_RETENTION = timedelta(hours=1)
+DEFAULT_COUNTER_GRACE = timedelta(days=2)
+
+
+def _script(name: str) -> str:
+    lua = resources.files("tokengate.ledger.backends").joinpath("lua")
+    return lua.joinpath("common.lua").read_text() + lua.joinpath(f"{name}.lua").read_text()
+
+
+class RedisLedger:
+    """Ledger backend on a redis-py asyncio client."""
+
+    def __init__(
+        self,
+        client: aioredis.Redis,
+        *,
+        prefix: str = "tg",
+        settled_retention: timedelta = DEFAULT_SETTLED_RETENTION,
+        counter_grace: timedelta = DEFAULT_COUNTER_GRACE,
+    ) -> None:
+        if "{" in prefix or "}" in prefix:
+            raise ValueError("the key prefix cannot contain a hash tag")
+        self._client = client
+        self._prefix = prefix
+        self._retention_us = codec.micros(settled_retention)
+        self._grace_s = int(counter_grace.total_seconds())
+        self._reserve = client.register_script(_script("reserve"))
+        self._settle = client.register_script(_script("settle"))
+        self._release = client.register_script(_script("release"))
+        self._sweep = client.register_script(_script("sweep"))
+        self._states = client.register_script(_script("states"))
+
+    def _base(self, tenant_id: int | str) -> str:
+        return f"{self._prefix}:{{t{tenant_id}}}"
+
+    def _tenant_key(self, request_id: str) -> str:
+        return f"{self._prefix}:rt:{request_id}"
+
+    @property
+    def _tenants(self) -> str:
+        return f"{self._prefix}:tenants"
+
+    async def reserve(
+        self,
+        *,
+        request_id: str,
+        checks: Sequence[LimitCheck],
+        demand: Demand,
+        now: datetime,
+        ttl: timedelta,
+    ) -> Reservation | Denial:
+        """Admit a request against every check at once, or deny it and change nothing."""
+        slots = plan_slots(checks, now)
+        deadline = now + ttl
+        if not slots:
+            charge = demand.charge_for(demand.max_output_tokens)
+            return Reservation(request_id, demand.max_output_tokens, charge, (), deadline)
+        tenant = slots[0].check.tenant_id
+        base = self._base(tenant)
+        keys = [f"{base}:res", f"{base}:dl", f"{base}:done"]
+        keys += [codec.counter_key(base, slot) for slot in slots]
+        args: list[str | int] = [request_id, codec.micros(now), codec.micros(deadline)]
+        args.append(self._grace_s)
+        args += codec.demand_args(demand) + [a for s in slots for a in codec.slot_args(s)]
+        ttl_ms = (codec.micros(ttl) + self._retention_us) // 1000
+        reply = await self._run_reserve(request_id, tenant, ttl_ms, keys, args)
+        verdict = codec.text(reply[0])
+        if verdict == "settled":
+            raise Conflict(f"request {request_id} was already settled")
+        if verdict == "deny":
+            return _denial(slots, reply, demand, now)
+        return codec.parse_reservation(request_id, codec.text(reply[1]))
+
+    async def _run_reserve(
+        self,
+        request_id: str,
+        tenant: int,
+        ttl_ms: int,
+        keys: list[str],
+        args: list[str | int],
+    ) -> list[bytes | str | int]:
+        # One round trip: the request's tenant, the script, then the sweep's tenant list (after
+        # the script, so a concurrent sweep that just dropped this tenant cannot miss it).
+        while True:
+            pipe = self._client.pipeline(transaction=False)
+            pipe.set(self._tenant_key(request_id), tenant, px=ttl_ms)
+            pipe.evalsha(self._reserve.sha, len(keys), *keys, *args)
+            pipe.sadd(self._tenants, tenant)
+            _, reply, _ = await pipe.execute(raise_on_error=False)
+            if not isinstance(reply, NoScriptError):
+                break
+            await self._client.script_load(self._reserve.script)
+        if isinstance(reply, Exception):
+            raise reply
+        return list(reply)
+
+    async def _tenant_of(self, request_id: str) -> str | None:
+        tenant = await self._client.get(self._tenant_key(request_id))
+        return None if tenant is None else codec.text(tenant)
+
+    async def settle(self, *, request_id: str, actual: Charge, now: datetime) -> SettleResult:
+        """Release a reservation and add the request's real usage to the counters it held."""
+        tenant = await self._tenant_of(request_id)
+        if tenant is None:
+            return SettleResult("unknown")
+        base = self._base(tenant)
+        keys = [f"{base}:res", f"{base}:dl", f"{base}:done"]
+        args: list[str | int] = [request_id, codec.micros(now), self._grace_s]
+        args += [self._retention_us, base]
+        args += [actual.tokens, actual.cost_micros, actual.requests]
+        return codec.parse_settle(await self._settle(keys=keys, args=args))
+
+    async def release(self, *, request_id: str) -> bool:
+        """Drop a reservation without charging anything; False when there is none."""
+        tenant = await self._tenant_of(request_id)
+        if tenant is None:
+            return False
+        base = self._base(tenant)
+        keys = [f"{base}:res", f"{base}:dl"]
+        return bool(await self._release(keys=keys, args=[request_id, base]))
+
+    async def sweep(self, *, now: datetime) -> int:
+        """Drop reservations past their deadline without charging them; return how many."""
+        swept = 0
+        for member in await self._client.smembers(self._tenants):
+            tenant = codec.text(member)
+            base = self._base(tenant)
+            keys = [f"{base}:res", f"{base}:dl", f"{base}:done"]
+            args: list[str | int] = [codec.micros(now), self._retention_us, base, SWEEP_BATCH]
+            while True:
+                dropped, live = (int(x) for x in await self._sweep(keys=keys, args=args))
+                swept += dropped
+                if dropped < SWEEP_BATCH:
+                    break
+            if live == 0:
+                await self._forget_tenant(tenant, keys[1])
+        return swept
+
+    async def _forget_tenant(self, tenant: str, deadlines: str) -> None:
+        # A reserve may have added a reservation since the script looked: put the tenant back.
+        await self._client.srem(self._tenants, tenant)
+        if await self._client.zcard(deadlines):
+            await self._client.sadd(self._tenants, tenant)
+
+    async def states(self, *, checks: Sequence[LimitCheck], now: datetime) -> list[LimitState]:
+        """Return each check's counter as the ledger holds it now, in the order given."""
+        slots = plan_slots(checks, now)
+        if not slots:
+            return []
+        base = self._base(slots[0].check.tenant_id)
+        keys = [codec.counter_key(base, slot) for slot in slots]
+        args: list[str | int] = [codec.micros(now), *(codec.kind(slot) for slot in slots)]
+        flat = [int(x) for x in await self._states(keys=keys, args=args)]
+        by_id = {}
+        for i, slot in enumerate(slots):
+            start, end = slot.window_start, slot.window_end
+            if slot.rolling:
+                start, end = rolling_bounds(now)
+            by_id[slot.check.limit_id] = LimitState(
+                limit_id=slot.check.limit_id,
+                window_start=start,
+                window_end=end,
+                used=flat[3 * i],
+                reserved=flat[3 * i + 1],
+                overage=flat[3 * i + 2],
+                amount=slot.check.amount,
+            )
+        return [by_id[check.limit_id] for check in checks]
+
+
+def _denial(
+    slots: Sequence[Slot], reply: list[bytes | str | int], demand: Demand, now: datetime
+) -> Denial:
+    index, used, reserved, reset = (int(x) for x in reply[1:5])
+    view = CounterView(used=used, reserved=reserved)
+    slot = slots[index - 1]
+    return denial_of(slot=slot, view=view, demand=demand, now=now, reset=reset)

@@ -1,0 +1,106 @@
+"""The gateway's side of the ledger: what a request may cost at most, and its real charge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from tokengate.catalog.schemas import Route, TokenUsage
+from tokengate.catalog.service import price_usage
+from tokengate.db import utcnow
+from tokengate.errors import InvalidRequest
+from tokengate.ledger.types import Charge, Demand
+from tokengate.proxy.access import Caller
+from tokengate.proxy.context import RequestContext
+from tokengate.quotas import enforcement
+from tokengate.quotas.enforcement import Admission
+from tokengate.quotas.resolve import Subject
+from tokengate.runtime import Runtime
+
+PER_MTOK = 1_000_000
+PROMPT_FIELDS = ("messages", "tools", "functions", "system", "prompt", "input")
+
+
+def output_cap(body: dict[str, Any], route: Route, *, default: int) -> tuple[str, int]:
+    """The output-token field the client uses and the cap the gateway will enforce."""
+    field = "max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"
+    requested = body.get(field)
+    if requested is not None and (
+        isinstance(requested, bool) or not isinstance(requested, int) or requested < 1
+    ):
+        raise InvalidRequest(f"'{field}' must be a positive integer.", param=field)
+    cap = requested if requested is not None else (route.default_max_tokens or default)
+    if route.max_tokens_cap is not None:
+        cap = min(cap, route.max_tokens_cap)
+    return field, cap
+
+
+def prompt_bound(body: dict[str, Any]) -> int:
+    """Prompt tokens no byte-level BPE tokenizer exceeds: the bytes of the prompt's JSON."""
+    return sum(len(orjson.dumps(body[f])) for f in PROMPT_FIELDS if f in body)
+
+
+def subject_of(caller: Caller, route: Route) -> Subject:
+    """Who the request is charged to."""
+    identity, profile = caller.identity, caller.profile
+    return Subject(
+        tenant_id=identity.tenant_id,
+        team_id=identity.team_id,
+        user_id=identity.user_id,
+        key_id=identity.key_id,
+        timezone=profile.timezone,
+        plan=profile.plan,
+        monthly_token_limit=profile.monthly_token_limit,
+        model=route.name,
+        high_priority=identity.high_priority,
+    )
+
+
+async def admit_request(
+    runtime: Runtime, ctx: RequestContext, *, caller: Caller, route: Route, prompt: int, cap: int
+) -> Admission:
+    """Reserve the request's worst case (prompt bound + output cap) on every limit."""
+    settings = runtime.settings
+    minimum = (
+        cap
+        if settings.ledger_on_insufficient == "reject"
+        else min(cap, settings.ledger_min_output_tokens)
+    )
+    demand = Demand(
+        fixed=Charge(
+            tokens=prompt,
+            cost_micros=-(-prompt * route.input_price // PER_MTOK),
+            requests=1,
+        ),
+        output_micros_per_mtok=route.output_price,
+        max_output_tokens=cap,
+        min_output_tokens=minimum,
+    )
+    ctx.subject = subject_of(caller, route)
+    return await enforcement.admit(
+        sessions=runtime.sessions,
+        ledger=runtime.ledger,
+        subject=ctx.subject,
+        request_id=ctx.request_id,
+        demand=demand,
+        now=utcnow(),
+        ttl=settings.reservation_ttl(),
+    )
+
+
+async def settle_request(runtime: Runtime, ctx: RequestContext, usage: TokenUsage) -> None:
+    """Charge what the request really used (once; a second call changes nothing)."""
+    if ctx.admission is None or ctx.subject is None or ctx.route is None:
+        return
+    admission, ctx.admission = ctx.admission, None
+    cost = price_usage(route=ctx.route, usage=usage)
+    actual = Charge(tokens=usage.input_tokens + usage.output_tokens, cost_micros=cost, requests=1)
+    await enforcement.settle(
+        sessions=runtime.sessions,
+        ledger=runtime.ledger,
+        admission=admission,
+        subject=ctx.subject,
+        actual=actual,
+        now=utcnow(),
+    )
