@@ -7,15 +7,13 @@ from typing import Any
 from tokengate.catalog.schemas import Route, TokenUsage
 from tokengate.providers.base import UpstreamRequest
 
-CHAT_PATH = "/chat/completions"
 
-
-def chat_request(*, route: Route, body: bytes) -> UpstreamRequest:
-    """Build the upstream chat-completions request for an already rewritten body."""
+def upstream_request(*, route: Route, path: str, body: bytes) -> UpstreamRequest:
+    """Build the upstream request of an endpoint (``/chat/completions`` …) for a rewritten body."""
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     if route.api_key:
         headers["Authorization"] = f"Bearer {route.api_key}"
-    return UpstreamRequest(url=route.base_url + CHAT_PATH, headers=headers, body=body)
+    return UpstreamRequest(url=route.base_url + path, headers=headers, body=body)
 
 
 def usage_from_payload(payload: dict[str, Any]) -> TokenUsage | None:

@@ -1,4 +1,5 @@
-"""The chat-completions pipeline: authenticate, resolve, rewrite, relay, meter, record."""
+"""The relay pipeline of the OpenAI-style endpoints: authenticate, resolve, reserve, relay,
+meter, settle, record."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ from starlette.responses import Response
 
 from tokengate.catalog.schemas import Route, TokenUsage
 from tokengate.errors import TokengateError, UpstreamError
-from tokengate.metering.tokens import estimate_chat_prompt, estimate_tokens
 from tokengate.providers import openai
 from tokengate.providers.base import Timeouts, open_upstream, read_body
 from tokengate.proxy import access
-from tokengate.proxy.context import RequestContext, read_json_body, require_list, require_string
+from tokengate.proxy.context import RequestContext, read_json_body, require_string
+from tokengate.proxy.endpoints import CHAT, COMPLETIONS, EMBEDDINGS, Endpoint
 from tokengate.proxy.quota import admit_request, output_cap, prompt_bound
 from tokengate.proxy.recording import record_failure, record_request
 from tokengate.proxy.streaming import SSE_HEADERS, OpenAIStreamRelay, StreamResult
@@ -25,49 +26,74 @@ from tokengate.usage.schemas import Outcome
 
 async def chat_completions(request: Request) -> Response | OpenAIStreamRelay:
     """Serve ``POST /v1/chat/completions``, streaming or not."""
+    return await relay(request, CHAT)
+
+
+async def completions(request: Request) -> Response | OpenAIStreamRelay:
+    """Serve ``POST /v1/completions`` (legacy text completions), streaming or not."""
+    return await relay(request, COMPLETIONS)
+
+
+async def embeddings(request: Request) -> Response | OpenAIStreamRelay:
+    """Serve ``POST /v1/embeddings``."""
+    return await relay(request, EMBEDDINGS)
+
+
+async def relay(request: Request, endpoint: Endpoint) -> Response | OpenAIStreamRelay:
+    """Relay one request of an OpenAI-style endpoint, recording what happened."""
     runtime = get_runtime(request)
-    ctx = RequestContext(endpoint="chat.completions")
+    ctx = RequestContext(endpoint=endpoint.name)
     request.state.request_id = ctx.request_id
     try:
-        return await _chat(runtime, request, ctx)
+        return await _relay(runtime, request, ctx, endpoint)
     except TokengateError as error:
         await record_failure(runtime, ctx, error)
         raise
 
 
-async def _chat(
-    runtime: Runtime, request: Request, ctx: RequestContext
+async def _relay(
+    runtime: Runtime, request: Request, ctx: RequestContext, endpoint: Endpoint
 ) -> Response | OpenAIStreamRelay:
     caller = await access.authenticate(runtime, request)
     ctx.identity, ctx.caller = caller.identity, caller
     request.state.locale = caller.locale
     body = await read_json_body(request, limit=runtime.settings.max_body_bytes)
     ctx.model = require_string(body, "model")
-    ctx.stream = body.get("stream") is True
+    ctx.stream = endpoint.streams and body.get("stream") is True
     access.ensure_active(caller)
     route = ctx.route = await access.resolve_model(runtime, caller, ctx.model)
-    messages = require_list(body, "messages")
-    ctx.prompt_estimate = estimate_chat_prompt(messages)
+    ctx.prompt_estimate = endpoint.estimate_prompt(endpoint.prompt_of(body))
     client_wants_usage = _wants_usage(body)
-    field, cap = output_cap(body, route, default=runtime.settings.default_max_tokens)
+    field, cap = "max_tokens", 0
+    if endpoint.generates:
+        default = endpoint.implicit_max_tokens or runtime.settings.default_max_tokens
+        field, cap = output_cap(body, route, default=default)
     admission = ctx.admission = await admit_request(
         runtime, ctx, caller=caller, route=route, prompt=prompt_bound(body), cap=cap
     )
-    # the provider may never produce more than was reserved
-    body[field] = admission.reservation.output_tokens
+    if endpoint.generates:
+        # the provider may never produce more than was reserved
+        body[field] = admission.reservation.output_tokens
     extra = admission.remaining.headers()
     upstream = await open_upstream(
         runtime.http,
-        openai.chat_request(route=route, body=_rewrite(body, route)),
+        openai.upstream_request(
+            route=route, path=endpoint.upstream_path, body=_rewrite(body, route)
+        ),
         _timeouts(runtime),
     )
     if ctx.stream:
         return _stream(runtime, ctx, route, caller.locale, upstream, client_wants_usage, extra)
-    return await _complete(runtime, ctx, route, await read_body(upstream), extra)
+    return await _complete(runtime, ctx, endpoint, route, await read_body(upstream), extra)
 
 
 async def _complete(
-    runtime: Runtime, ctx: RequestContext, route: Route, raw: bytes, extra: dict[str, str]
+    runtime: Runtime,
+    ctx: RequestContext,
+    endpoint: Endpoint,
+    route: Route,
+    raw: bytes,
+    extra: dict[str, str],
 ) -> Response:
     try:
         payload = orjson.loads(raw)
@@ -79,7 +105,7 @@ async def _complete(
     estimated = usage is None
     if usage is None:
         usage = TokenUsage(
-            input_tokens=ctx.prompt_estimate, output_tokens=_estimate_output(payload)
+            input_tokens=ctx.prompt_estimate, output_tokens=endpoint.estimate_output(payload)
         )
     payload["model"] = route.name
     await record_request(
@@ -165,15 +191,6 @@ def _rewrite(body: dict[str, Any], route: Route) -> bytes:
         body["stream_options"] = {**(options if isinstance(options, dict) else {})}
         body["stream_options"]["include_usage"] = True
     return orjson.dumps(body)
-
-
-def _estimate_output(payload: dict[str, Any]) -> int:
-    texts = [
-        choice.get("message", {}).get("content") or ""
-        for choice in payload.get("choices") or []
-        if isinstance(choice, dict)
-    ]
-    return estimate_tokens("".join(t for t in texts if isinstance(t, str)))
 
 
 def _timeouts(runtime: Runtime) -> Timeouts:

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tokengate.proxy import access
-from tokengate.proxy.pipeline import chat_completions
+from tokengate.proxy.pipeline import chat_completions, completions, embeddings
 from tokengate.runtime import get_runtime
 
 
@@ -31,5 +31,7 @@ def proxy_routes() -> list[Route]:
     """Return the OpenAI-compatible routes."""
     return [
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+        Route("/v1/completions", completions, methods=["POST"]),
+        Route("/v1/embeddings", embeddings, methods=["POST"]),
         Route("/v1/models", list_models, methods=["GET"]),
     ]

@@ -165,6 +165,8 @@ def _content_of(data: bytes) -> str:
         return ""
     parts: list[str] = []
     for choice in payload.get("choices") or []:
+        if isinstance(choice.get("text"), str):
+            parts.append(choice["text"])
         delta = choice.get("delta") or {}
         for key in ("content", "reasoning_content"):
             if isinstance(delta.get(key), str):
