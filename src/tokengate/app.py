@@ -15,11 +15,13 @@ from starlette.responses import Response
 
 from tokengate import api_errors
 from tokengate.catalog.api import router as catalog_router
+from tokengate.config_epoch import tracked_session_class
 from tokengate.crypto import SecretBox
 from tokengate.db import create_engine, create_session_factory
 from tokengate.errors import MethodNotAllowed, NotFound, TokengateError
 from tokengate.keys.api import router as keys_router
 from tokengate.ledger.setup import open_ledger, sweep_forever
+from tokengate.proxy.cache import HotCache, watch_epoch
 from tokengate.proxy.errors import openai_error_response
 from tokengate.proxy.routes import proxy_routes
 from tokengate.quotas.api import router as quotas_router
@@ -27,6 +29,7 @@ from tokengate.runtime import Runtime
 from tokengate.settings import Settings
 from tokengate.tenancy.api import router as tenancy_router
 from tokengate.usage.api import router as usage_router
+from tokengate.usage.writer import UsageWriter
 
 UPSTREAM_CONNECTIONS = 1000
 
@@ -42,20 +45,32 @@ def create_app(settings: Settings) -> FastAPI:
             aiohttp.ClientSession(connector=connector, auto_decompress=False) as http,
             open_ledger(settings, engine) as ledger,
         ):
+            cache = HotCache()
+            sessions = create_session_factory(
+                engine, sync_session_class=tracked_session_class(cache.clear)
+            )
             app.state.runtime = Runtime(
                 settings=settings,
                 engine=engine,
-                sessions=create_session_factory(engine),
+                sessions=sessions,
                 http=http,
                 box=SecretBox(settings.secret_key_list()),
                 ledger=ledger,
+                cache=cache,
+                usage_writer=UsageWriter(sessions),
             )
-            sweeper = asyncio.create_task(sweep_forever(ledger, settings.ledger_sweep_interval))
+            app.state.runtime.usage_writer.start()
+            tasks = [
+                asyncio.create_task(sweep_forever(ledger, settings.ledger_sweep_interval)),
+                asyncio.create_task(watch_epoch(cache, sessions)),
+            ]
             try:
                 yield
             finally:
-                sweeper.cancel()
-                await asyncio.gather(sweeper, return_exceptions=True)
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                await app.state.runtime.usage_writer.stop()
                 await engine.dispose()
 
     app = FastAPI(

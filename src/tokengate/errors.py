@@ -5,6 +5,7 @@ Services raise these; only the edges (``proxy/errors.py`` for ``/v1``, ``api_err
 
     TokengateError                      500 internal_error
     ├── ConfigError                     (start-up: a setting is missing or wrong)
+    ├── UsageNotRecorded                503 usage_not_recorded
     ├── InvalidRequest                  400 invalid_request
     │   ├── InvalidJSON                 400 invalid_json
     │   └── BodyTooLarge                413 body_too_large
@@ -78,6 +79,15 @@ class ConfigError(TokengateError):
     code = "config_error"
     message_en = "Configuration error."
     message_ko = "설정 오류입니다."
+
+
+class UsageNotRecorded(TokengateError):
+    """The usage event could not be written, so the request is not reported as a success."""
+
+    status_code = 503
+    code = "usage_not_recorded"
+    message_en = "The request could not be recorded; please retry."
+    message_ko = "요청을 기록하지 못했습니다. 다시 시도해주세요."
 
 
 class InvalidRequest(TokengateError):

@@ -1,6 +1,7 @@
 """Every table of tokengate, gathered so migrations and tests see one metadata."""
 
 from tokengate.catalog.models import Model
+from tokengate.config_epoch import ConfigEpoch
 from tokengate.db import Base
 from tokengate.keys.models import ApiKey
 from tokengate.ledger.models import LedgerBucket, LedgerCounter, LedgerReservation, LedgerSettlement
@@ -12,6 +13,7 @@ metadata = Base.metadata
 
 __all__ = [
     "ApiKey",
+    "ConfigEpoch",
     "Exemption",
     "Grant",
     "LedgerBucket",

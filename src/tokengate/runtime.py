@@ -10,7 +10,9 @@ from starlette.requests import HTTPConnection
 
 from tokengate.crypto import SecretBox
 from tokengate.ledger.backends.base import LedgerBackend
+from tokengate.proxy.cache import HotCache
 from tokengate.settings import Settings
+from tokengate.usage.writer import UsageWriter
 
 
 @dataclass
@@ -23,6 +25,8 @@ class Runtime:
     http: aiohttp.ClientSession
     box: SecretBox
     ledger: LedgerBackend
+    cache: HotCache
+    usage_writer: UsageWriter
 
 
 def get_runtime(connection: HTTPConnection) -> Runtime:

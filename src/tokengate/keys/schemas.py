@@ -53,3 +53,11 @@ class KeyBlock(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(default="", max_length=500)
+
+
+class KeyRecord(BaseModel):
+    """What the gateway caches about a presented key: its identity, status and expiry."""
+
+    identity: KeyIdentity
+    status: str
+    expires_at: datetime | None

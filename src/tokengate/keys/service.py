@@ -8,7 +8,7 @@ from tokengate.crypto import hash_virtual_key, new_virtual_key, visible_prefix
 from tokengate.errors import InvalidRequest, KeyExpired, KeyInvalid, NotFound
 from tokengate.keys import store
 from tokengate.keys.models import ApiKey
-from tokengate.keys.schemas import KeyCreate, KeyIdentity, KeyIssued, KeyPublic
+from tokengate.keys.schemas import KeyCreate, KeyIdentity, KeyIssued, KeyPublic, KeyRecord
 from tokengate.pagination import Page, PageRequest, next_cursor
 from tokengate.tenancy import service as tenancy
 
@@ -56,22 +56,17 @@ async def list_keys(
     )
 
 
-async def authenticate_key(*, session: AsyncSession, raw_key: str, now: datetime) -> KeyIdentity:
-    """Return who a presented virtual key belongs to, or raise KeyInvalid / KeyExpired."""
+async def find_key(*, session: AsyncSession, raw_key: str) -> KeyRecord | None:
+    """Look a presented key up by its hash (None when unknown or revoked)."""
     key = await store.get_key_by_hash(session, key_hash=hash_virtual_key(raw_key))
     if key is None or key.status == "revoked":
-        raise KeyInvalid()
-    if key.expires_at is not None and key.expires_at <= now:
-        # the owner is known: the gateway records the refused request against them
-        raise KeyExpired(
-            key_id=key.id, tenant_id=key.tenant_id, user_id=key.user_id, team_id=key.team_id
-        )
+        return None
     team_id = key.team_id
     if team_id is None:
         # an unbound key is charged to the team its owner joined first, if any
         teams = await tenancy.list_team_ids_of_user(session=session, user_id=key.user_id)
         team_id = teams[0] if teams else None
-    return KeyIdentity(
+    identity = KeyIdentity(
         key_id=key.id,
         tenant_id=key.tenant_id,
         user_id=key.user_id,
@@ -79,6 +74,24 @@ async def authenticate_key(*, session: AsyncSession, raw_key: str, now: datetime
         blocked=key.status == "blocked",
         high_priority=key.priority == "high",
     )
+    return KeyRecord(identity=identity, status=key.status, expires_at=key.expires_at)
+
+
+def check_key(record: KeyRecord | None, *, now: datetime) -> KeyIdentity:
+    """Return the identity of a usable key, or raise KeyInvalid / KeyExpired."""
+    if record is None:
+        raise KeyInvalid()
+    if record.expires_at is not None and record.expires_at <= now:
+        # the owner is known: the gateway records the refused request against them
+        raise KeyExpired(
+            **record.identity.model_dump(include={"key_id", "tenant_id", "user_id", "team_id"})
+        )
+    return record.identity
+
+
+async def authenticate_key(*, session: AsyncSession, raw_key: str, now: datetime) -> KeyIdentity:
+    """Return who a presented virtual key belongs to, or raise KeyInvalid / KeyExpired."""
+    return check_key(await find_key(session=session, raw_key=raw_key), now=now)
 
 
 async def revoke_key(*, session: AsyncSession, key_id: int) -> KeyPublic:

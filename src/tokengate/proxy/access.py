@@ -8,11 +8,12 @@ from starlette.requests import Request
 
 from tokengate.catalog import service as catalog
 from tokengate.catalog.schemas import Route
+from tokengate.crypto import hash_virtual_key
 from tokengate.db import utcnow
 from tokengate.errors import KeyInvalid, Locale, ModelNotAllowed, ModelNotFound, UserBlocked
 from tokengate.i18n import pick_locale
 from tokengate.keys import service as keys
-from tokengate.keys.schemas import KeyIdentity
+from tokengate.keys.schemas import KeyIdentity, KeyRecord
 from tokengate.runtime import Runtime
 from tokengate.tenancy import service as tenancy
 from tokengate.tenancy.schemas import MemberProfile
@@ -40,9 +41,19 @@ async def authenticate(runtime: Runtime, request: Request) -> Caller:
     raw = presented_key(request)
     if raw is None:
         raise KeyInvalid("Missing API key: send it as 'Authorization: Bearer <key>'.")
-    async with runtime.sessions() as session:
-        identity = await keys.authenticate_key(session=session, raw_key=raw, now=utcnow())
-        profile = await tenancy.get_member_profile(session=session, user_id=identity.user_id)
+    cache = runtime.cache
+
+    async def load_key() -> KeyRecord | None:
+        async with runtime.sessions() as session:
+            return await keys.find_key(session=session, raw_key=raw)
+
+    identity = keys.check_key(await cache.keys.get(hash_virtual_key(raw), load_key), now=utcnow())
+
+    async def load_profile() -> MemberProfile | None:
+        async with runtime.sessions() as session:
+            return await tenancy.get_member_profile(session=session, user_id=identity.user_id)
+
+    profile = await cache.profiles.get(identity.user_id, load_profile)
     if profile is None:
         raise KeyInvalid()
     locale = pick_locale(
@@ -61,8 +72,12 @@ def ensure_active(caller: Caller) -> None:
 
 async def resolve_model(runtime: Runtime, caller: Caller, name: str) -> Route:
     """Return the route of a model the caller's plan allows."""
-    async with runtime.sessions() as session:
-        route = await catalog.get_route(session=session, box=runtime.box, name=name)
+
+    async def load_route() -> Route | None:
+        async with runtime.sessions() as session:
+            return await catalog.get_route(session=session, box=runtime.box, name=name)
+
+    route = await runtime.cache.routes.get(name, load_route)
     if route is None:
         raise ModelNotFound(model=name, param="model")
     if name not in caller.profile.allowed_models:

@@ -14,8 +14,9 @@ from tokengate.ledger.types import Charge, Demand
 from tokengate.proxy.access import Caller
 from tokengate.proxy.context import RequestContext
 from tokengate.quotas import enforcement
+from tokengate.quotas import service as quotas
 from tokengate.quotas.enforcement import Admission
-from tokengate.quotas.resolve import Subject
+from tokengate.quotas.resolve import RuleSet, Subject
 from tokengate.runtime import Runtime
 
 PER_MTOK = 1_000_000
@@ -77,14 +78,21 @@ async def admit_request(
         max_output_tokens=cap,
         min_output_tokens=minimum,
     )
-    ctx.subject = subject_of(caller, route)
+    subject = ctx.subject = subject_of(caller, route)
+    now = utcnow()
+
+    async def load_rules() -> RuleSet:
+        async with runtime.sessions() as session:
+            return await quotas.load_rules(session=session, subject=subject, now=now)
+
+    cache_key = (subject.tenant_id, subject.team_id, subject.user_id, subject.key_id, route.name)
     return await enforcement.admit(
-        sessions=runtime.sessions,
         ledger=runtime.ledger,
-        subject=ctx.subject,
+        subject=subject,
+        rules=await runtime.cache.rules.get(cache_key, load_rules),
         request_id=ctx.request_id,
         demand=demand,
-        now=utcnow(),
+        now=now,
         ttl=settings.reservation_ttl(),
     )
 

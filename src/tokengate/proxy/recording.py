@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from tokengate.catalog import service as catalog
 from tokengate.catalog.schemas import TokenUsage
-from tokengate.db import transaction
 from tokengate.errors import (
     KeyExpired,
     PermissionDenied,
@@ -18,7 +17,6 @@ from tokengate.keys.schemas import KeyIdentity
 from tokengate.proxy.context import RequestContext
 from tokengate.proxy.quota import settle_request
 from tokengate.runtime import Runtime
-from tokengate.usage import service as usage_service
 from tokengate.usage.schemas import Outcome, UsageRecord
 
 
@@ -61,8 +59,7 @@ async def record_request(
         error_code=error_code,
         estimated=estimated,
     )
-    async with transaction(runtime.sessions) as session:
-        await usage_service.record_usage(session=session, record=record)
+    await runtime.usage_writer.write(record)
 
 
 async def record_failure(runtime: Runtime, ctx: RequestContext, error: TokengateError) -> None:

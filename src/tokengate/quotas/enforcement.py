@@ -23,7 +23,7 @@ from tokengate.ledger.types import (
     SettleResult,
 )
 from tokengate.quotas.messages import denial_error
-from tokengate.quotas.resolve import ResolvedCheck, Subject
+from tokengate.quotas.resolve import ResolvedCheck, RuleSet, Subject
 from tokengate.quotas.schemas import LimitUsage
 from tokengate.quotas.service import applicable_checks, scope_checks
 from tokengate.tenancy import service as tenancy
@@ -62,17 +62,16 @@ class Admission:
 
 async def admit(
     *,
-    sessions: async_sessionmaker[AsyncSession],
     ledger: LedgerBackend,
     subject: Subject,
+    rules: RuleSet,
     request_id: str,
     demand: Demand,
     now: datetime,
     ttl: timedelta,
 ) -> Admission:
     """Reserve the request's worst case on every applicable limit, or raise the refusal."""
-    async with sessions() as session:
-        checks = await applicable_checks(session=session, subject=subject, now=now)
+    checks = applicable_checks(subject=subject, rules=rules, now=now)
     plain = [c.check for c in checks]
     result = await ledger.reserve(
         request_id=request_id, checks=plain, demand=demand, now=now, ttl=ttl

@@ -44,6 +44,16 @@ class Subject:
 
 
 @dataclass(frozen=True)
+class RuleSet:
+    """The rows a subject's checks are built from (cacheable: resolving them needs ``now``)."""
+
+    limits: tuple[Limit, ...]
+    grants: tuple[Grant, ...]
+    relaxations: tuple[Relaxation, ...]
+    exempt_metrics: frozenset[str]
+
+
+@dataclass(frozen=True)
 class ResolvedCheck:
     """A ledger check with what the gateway needs to explain it."""
 

@@ -13,6 +13,7 @@ from tokengate.quotas import store
 from tokengate.quotas.models import Exemption, Grant, Limit, Relaxation
 from tokengate.quotas.resolve import (
     ResolvedCheck,
+    RuleSet,
     Subject,
     plan_limit_id,
     resolve_checks,
@@ -235,10 +236,8 @@ async def list_exemptions(*, session: AsyncSession, tenant_id: int | None) -> li
     return [ExemptionPublic.model_validate(r) for r in rows]
 
 
-async def applicable_checks(
-    *, session: AsyncSession, subject: Subject, now: datetime
-) -> list[ResolvedCheck]:
-    """Every check a request of this subject must pass now, the plan allowance first."""
+async def load_rules(*, session: AsyncSession, subject: Subject, now: datetime) -> RuleSet:
+    """Read the limits, live grants, relaxations and exemptions that bear on a subject."""
     scopes = scopes_of(subject)
     limits = await store.list_limits_for_scopes(session, scopes=scopes)
     ids = [plan_limit_id(subject.user_id), *(limit.id for limit in limits)]
@@ -247,12 +246,22 @@ async def applicable_checks(
     exemptions = await store.list_exemptions(
         session, scopes=[("user", subject.user_id), ("key", subject.key_id)]
     )
+    return RuleSet(
+        limits=tuple(limits),
+        grants=tuple(grants),
+        relaxations=tuple(relaxations),
+        exempt_metrics=frozenset(e.metric for e in exemptions),
+    )
+
+
+def applicable_checks(*, subject: Subject, rules: RuleSet, now: datetime) -> list[ResolvedCheck]:
+    """Every check a request of this subject must pass now, the plan allowance first."""
     return resolve_checks(
         subject=subject,
-        limits=limits,
-        grants=grants,
-        relaxations=relaxations,
-        exempt_metrics={e.metric for e in exemptions},
+        limits=rules.limits,
+        grants=rules.grants,
+        relaxations=rules.relaxations,
+        exempt_metrics=set(rules.exempt_metrics),
         now=now,
     )
 

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tokengate.pagination import PageRequest
 from tokengate.usage.models import UsageEvent, UsageHourly
 
-_ROLLUP_KEY = ["hour", "tenant_id", "team_id", "user_id", "key_id", "model_id"]
-_ROLLUP_SUMS = (
+ROLLUP_KEY = ("hour", "tenant_id", "team_id", "user_id", "key_id", "model_id")
+ROLLUP_SUMS = (
     "requests",
     "errors",
     "input_tokens",
@@ -21,19 +21,19 @@ _ROLLUP_SUMS = (
 )
 
 
-async def insert_event(session: AsyncSession, *, values: dict[str, object]) -> None:
-    await session.execute(insert(UsageEvent).values(**values))
+async def insert_events(session: AsyncSession, *, rows: list[dict[str, object]]) -> None:
+    await session.execute(insert(UsageEvent), rows)
 
 
-async def add_to_hourly(session: AsyncSession, *, values: dict[str, object]) -> None:
-    """Upsert one hour's rollup row, adding the sums (ON CONFLICT on both dialects)."""
+async def add_to_hourly(session: AsyncSession, *, rows: list[dict[str, object]]) -> None:
+    """Upsert rollup rows (distinct keys), adding the sums (ON CONFLICT on both dialects)."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = builder(UsageHourly).values(**values)
+    statement = builder(UsageHourly).values(rows)
     table = UsageHourly.__table__
     statement = statement.on_conflict_do_update(
-        index_elements=_ROLLUP_KEY,
-        set_={name: table.c[name] + statement.excluded[name] for name in _ROLLUP_SUMS},
+        index_elements=list(ROLLUP_KEY),
+        set_={name: table.c[name] + statement.excluded[name] for name in ROLLUP_SUMS},
     )
     await session.execute(statement)
 
