@@ -40,6 +40,8 @@ async def test_warm_requests_read_no_configuration_table(
     client: httpx.AsyncClient, member: Member, runtime: Runtime
 ) -> None:
     headers = {"Authorization": f"Bearer {member.key}"}
+    # let the epoch watcher see the set-up's changes once, then warm the cache
+    await asyncio.sleep(EPOCH_POLL_SECONDS * 1.5)
     assert (
         await client.post("/v1/chat/completions", json=BODY, headers=headers)
     ).status_code == 200
@@ -61,9 +63,11 @@ async def test_a_block_in_another_process_applies_within_a_second(
     ).status_code == 200
     # a second app on the same database stands for another gateway process
     other = create_app(settings)
-    async with other.router.lifespan_context(other):
-        async with transaction(other.state.runtime.sessions) as session:
-            await tenancy.set_user_blocked(session=session, user_id=member.user.id, blocked=True)
+    async with (
+        other.router.lifespan_context(other),
+        transaction(other.state.runtime.sessions) as session,
+    ):
+        await tenancy.set_user_blocked(session=session, user_id=member.user.id, blocked=True)
     for _ in range(20):
         response = await client.post("/v1/chat/completions", json=BODY, headers=headers)
         if response.status_code == 403:
