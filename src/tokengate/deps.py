@@ -46,7 +46,9 @@ def _runtime(request: Request) -> Runtime:
     return get_runtime(request)
 
 
-SessionDep = Annotated[AsyncSession, Depends(_session)]
+# "function" scope: the transaction commits before the response is sent, so a client's next
+# call always sees what the previous one created
+SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
 AdminDep = Depends(_require_admin)
 PageDep = Annotated[PageRequest, Depends(_page)]
 BoxDep = Annotated[SecretBox, Depends(_box)]

@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TOKENGATE_", frozen=True, extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///./tokengate.db"
+    database_pool_size: int = Field(default=10, ge=1, le=500)
     redis_url: str | None = None
     master_key: SecretStr | None = None
     secret_keys: SecretStr | None = None
