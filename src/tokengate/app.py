@@ -15,17 +15,18 @@ from starlette.responses import Response
 
 from tokengate import api_errors
 from tokengate.catalog.api import router as catalog_router
-from tokengate.config_epoch import tracked_session_class
+from tokengate.config_epoch import tracked_session_class, watch_epoch
 from tokengate.crypto import SecretBox
 from tokengate.db import create_engine, create_session_factory
 from tokengate.errors import MethodNotAllowed, NotFound, TokengateError
+from tokengate.hotcache import HotCache
 from tokengate.keys.api import router as keys_router
 from tokengate.ledger.setup import open_ledger, sweep_forever
-from tokengate.proxy.cache import HotCache, watch_epoch
+from tokengate.metrics import GatewayMetrics, metrics_endpoint
 from tokengate.proxy.errors import openai_error_response
 from tokengate.proxy.routes import proxy_routes
 from tokengate.quotas.api import router as quotas_router
-from tokengate.runtime import Runtime
+from tokengate.runtime import Runtime, get_runtime
 from tokengate.settings import Settings
 from tokengate.tenancy.api import router as tenancy_router
 from tokengate.usage.api import router as usage_router
@@ -58,11 +59,12 @@ def create_app(settings: Settings) -> FastAPI:
                 ledger=ledger,
                 cache=cache,
                 usage_writer=UsageWriter(sessions),
+                metrics=GatewayMetrics.from_environment(),
             )
             app.state.runtime.usage_writer.start()
             tasks = [
                 asyncio.create_task(sweep_forever(ledger, settings.ledger_sweep_interval)),
-                asyncio.create_task(watch_epoch(cache, sessions)),
+                asyncio.create_task(watch_epoch(sessions, cache.clear)),
             ]
             try:
                 yield
@@ -71,6 +73,7 @@ def create_app(settings: Settings) -> FastAPI:
                     task.cancel()
                 await asyncio.gather(*tasks, return_exceptions=True)
                 await app.state.runtime.usage_writer.stop()
+                app.state.runtime.metrics.close()
                 await engine.dispose()
 
     app = FastAPI(
@@ -85,6 +88,7 @@ def create_app(settings: Settings) -> FastAPI:
     for router in routers:
         app.include_router(router)
     app.add_api_route("/healthz", _health, methods=["GET"], include_in_schema=False)
+    app.add_route("/metrics", _metrics, methods=["GET"], include_in_schema=False)
     app.add_exception_handler(TokengateError, _on_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _on_validation)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _on_http)  # type: ignore[arg-type]
@@ -93,6 +97,10 @@ def create_app(settings: Settings) -> FastAPI:
 
 async def _health() -> dict[str, str]:
     return {"status": "ok"}
+
+
+async def _metrics(request: Request) -> Response:
+    return await metrics_endpoint(get_runtime(request).metrics)(request)
 
 
 async def _on_error(request: Request, error: TokengateError) -> Response:

@@ -8,16 +8,20 @@ next poll (``EPOCH_POLL_SECONDS``).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
+import structlog
 from sqlalchemy import BigInteger, Integer, event, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tokengate.db import Base
 
 EPOCH_POLL_SECONDS = 0.5
+log = structlog.get_logger()
 CONFIG_TABLES = frozenset(
     {
         "plans",
@@ -74,3 +78,22 @@ async def read_epoch(sessions: async_sessionmaker[AsyncSession]) -> int:
     async with sessions() as session:
         value = await session.scalar(select(ConfigEpoch.value).where(ConfigEpoch.id == 1))
     return int(value or 0)
+
+
+async def watch_epoch(
+    sessions: async_sessionmaker[AsyncSession], on_change: Callable[[], None]
+) -> None:
+    """Call ``on_change`` whenever the epoch moves (another process changed the configuration)."""
+    seen: int | None = None
+    while True:
+        try:
+            epoch = await read_epoch(sessions)
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("reading the configuration epoch failed", error=str(exc))
+            # without knowing, serve nothing stale
+            on_change()
+        else:
+            if epoch != seen:
+                seen = epoch
+                on_change()
+        await asyncio.sleep(EPOCH_POLL_SECONDS)

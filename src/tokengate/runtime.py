@@ -9,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import HTTPConnection
 
 from tokengate.crypto import SecretBox
+from tokengate.hotcache import HotCache
 from tokengate.ledger.backends.base import LedgerBackend
-from tokengate.proxy.cache import HotCache
+from tokengate.metrics import GatewayMetrics
 from tokengate.settings import Settings
 from tokengate.usage.writer import UsageWriter
 
@@ -27,6 +28,7 @@ class Runtime:
     ledger: LedgerBackend
     cache: HotCache
     usage_writer: UsageWriter
+    metrics: GatewayMetrics
 
 
 def get_runtime(connection: HTTPConnection) -> Runtime:

@@ -132,3 +132,22 @@ async def test_bad_max_tokens_is_refused(
     )
     assert response.status_code == 400
     assert response.json()["error"]["param"] == "max_tokens"
+
+
+async def test_metrics_count_requests_tokens_and_ledger_decisions(
+    client: httpx.AsyncClient, member: Member
+) -> None:
+    headers = {"Authorization": f"Bearer {member.key}"}
+    body = {"model": "C1", "messages": MESSAGES, "max_tokens": 5}
+    assert (
+        await client.post("/v1/chat/completions", json=body, headers=headers)
+    ).status_code == 200
+    text = (await client.get("/metrics")).text
+    tenant = member.tenant.id
+    assert (
+        f'tokengate_requests_total{{endpoint="chat.completions",model="C1",status="ok",'
+        f'tenant="{tenant}"}} 1.0' in text
+    )
+    assert f'tokengate_tokens_total{{kind="output",model="C1",tenant="{tenant}"}} 5.0' in text
+    assert 'tokengate_ledger_decisions_total{decision="admitted"} 1.0' in text
+    assert "tokengate_gateway_overhead_seconds_bucket" in text

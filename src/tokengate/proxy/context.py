@@ -35,7 +35,15 @@ class RequestContext:
     stream: bool = False
     prompt_estimate: int = 0
     subject: Subject | None = None
+    upstream_started: float | None = None
+    upstream_ended: float | None = None
     admission: Admission | None = None
+
+    def upstream_seconds(self) -> float:
+        """Seconds spent waiting on the provider."""
+        if self.upstream_started is None:
+            return 0.0
+        return (self.upstream_ended or time.perf_counter()) - self.upstream_started
 
     def elapsed_ms(self) -> int:
         """Milliseconds since the request arrived."""

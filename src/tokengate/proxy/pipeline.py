@@ -3,6 +3,7 @@ meter, settle, record."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import aiohttp
@@ -11,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tokengate.catalog.schemas import Route, TokenUsage
-from tokengate.errors import TokengateError, UpstreamError
+from tokengate.errors import Locale, TokengateError, UpstreamError
 from tokengate.providers import openai
 from tokengate.providers.base import Timeouts, open_upstream, read_body
 from tokengate.proxy import access
@@ -19,41 +20,43 @@ from tokengate.proxy.context import RequestContext, read_json_body, require_stri
 from tokengate.proxy.endpoints import CHAT, COMPLETIONS, EMBEDDINGS, Endpoint
 from tokengate.proxy.quota import admit_request, output_cap, prompt_bound
 from tokengate.proxy.recording import record_failure, record_request
-from tokengate.proxy.streaming import SSE_HEADERS, OpenAIStreamRelay, StreamResult
+from tokengate.proxy.sse_openai import OpenAIEvents
+from tokengate.proxy.streaming import SSE_HEADERS, StreamRelay, StreamResult
 from tokengate.runtime import Runtime, get_runtime
 from tokengate.usage.schemas import Outcome
 
 
-async def chat_completions(request: Request) -> Response | OpenAIStreamRelay:
+async def chat_completions(request: Request) -> Response | StreamRelay:
     """Serve ``POST /v1/chat/completions``, streaming or not."""
     return await relay(request, CHAT)
 
 
-async def completions(request: Request) -> Response | OpenAIStreamRelay:
+async def completions(request: Request) -> Response | StreamRelay:
     """Serve ``POST /v1/completions`` (legacy text completions), streaming or not."""
     return await relay(request, COMPLETIONS)
 
 
-async def embeddings(request: Request) -> Response | OpenAIStreamRelay:
+async def embeddings(request: Request) -> Response | StreamRelay:
     """Serve ``POST /v1/embeddings``."""
     return await relay(request, EMBEDDINGS)
 
 
-async def relay(request: Request, endpoint: Endpoint) -> Response | OpenAIStreamRelay:
+async def relay(request: Request, endpoint: Endpoint) -> Response | StreamRelay:
     """Relay one request of an OpenAI-style endpoint, recording what happened."""
     runtime = get_runtime(request)
     ctx = RequestContext(endpoint=endpoint.name)
     request.state.request_id = ctx.request_id
-    try:
-        return await _relay(runtime, request, ctx, endpoint)
-    except TokengateError as error:
-        await record_failure(runtime, ctx, error)
-        raise
+    with runtime.metrics.in_flight():
+        try:
+            return await _relay(runtime, request, ctx, endpoint)
+        except TokengateError as error:
+            await record_failure(runtime, ctx, error)
+            raise
 
 
 async def _relay(
     runtime: Runtime, request: Request, ctx: RequestContext, endpoint: Endpoint
-) -> Response | OpenAIStreamRelay:
+) -> Response | StreamRelay:
     caller = await access.authenticate(runtime, request)
     ctx.identity, ctx.caller = caller.identity, caller
     request.state.locale = caller.locale
@@ -75,6 +78,7 @@ async def _relay(
         # the provider may never produce more than was reserved
         body[field] = admission.reservation.output_tokens
     extra = admission.remaining.headers()
+    ctx.upstream_started = time.perf_counter()
     upstream = await open_upstream(
         runtime.http,
         openai.upstream_request(
@@ -84,7 +88,9 @@ async def _relay(
     )
     if ctx.stream:
         return _stream(runtime, ctx, route, caller.locale, upstream, client_wants_usage, extra)
-    return await _complete(runtime, ctx, endpoint, route, await read_body(upstream), extra)
+    raw = await read_body(upstream)
+    ctx.upstream_ended = time.perf_counter()
+    return await _complete(runtime, ctx, endpoint, route, raw, extra)
 
 
 async def _complete(
@@ -122,11 +128,11 @@ def _stream(
     runtime: Runtime,
     ctx: RequestContext,
     route: Route,
-    locale: str,
+    locale: Locale,
     upstream: aiohttp.ClientResponse,
     client_wants_usage: bool,
     extra: dict[str, str],
-) -> OpenAIStreamRelay:
+) -> StreamRelay:
     swap = None
     if route.upstream_model != route.name:
         swap = (
@@ -135,18 +141,19 @@ def _stream(
         )
 
     async def finish(result: StreamResult) -> None:
+        ctx.upstream_ended = time.perf_counter()
         await _record_stream(runtime, ctx, result)
 
-    return OpenAIStreamRelay(
+    return StreamRelay(
         upstream=upstream,
-        client_wants_usage=client_wants_usage,
-        model_swap=swap,
+        events=OpenAIEvents(client_wants_usage=client_wants_usage, model_swap=swap),
         headers=[
             *SSE_HEADERS,
             (b"x-request-id", ctx.request_id.encode()),
             *((k.encode(), v.encode()) for k, v in extra.items()),
         ],
         elapsed_ms=ctx.elapsed_ms,
+        in_flight=runtime.metrics.in_flight(),
         on_finish=finish,
         locale=locale,
     )
@@ -156,9 +163,7 @@ async def _record_stream(runtime: Runtime, ctx: RequestContext, result: StreamRe
     usage = result.usage
     estimated = usage is None
     if usage is None:
-        usage = TokenUsage(
-            input_tokens=ctx.prompt_estimate, output_tokens=result.relayed_output_tokens()
-        )
+        usage = TokenUsage(input_tokens=ctx.prompt_estimate, output_tokens=result.output_estimate)
     outcome: Outcome
     if result.client_gone:
         outcome, status, code = "cancelled", 499, "client_disconnected"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import orjson
@@ -9,7 +10,7 @@ import orjson
 from tokengate.catalog.schemas import Route, TokenUsage
 from tokengate.catalog.service import price_usage
 from tokengate.db import utcnow
-from tokengate.errors import InvalidRequest
+from tokengate.errors import InvalidRequest, QuotaExceeded, RateLimited
 from tokengate.ledger.types import Charge, Demand
 from tokengate.proxy.access import Caller
 from tokengate.proxy.context import RequestContext
@@ -86,15 +87,28 @@ async def admit_request(
             return await quotas.load_rules(session=session, subject=subject, now=now)
 
     cache_key = (subject.tenant_id, subject.team_id, subject.user_id, subject.key_id, route.name)
-    return await enforcement.admit(
-        ledger=runtime.ledger,
-        subject=subject,
-        rules=await runtime.cache.rules.get(cache_key, load_rules),
-        request_id=ctx.request_id,
-        demand=demand,
-        now=now,
-        ttl=settings.reservation_ttl(),
-    )
+    rules = await runtime.cache.rules.get(cache_key, load_rules)
+    started = time.perf_counter()
+    try:
+        admission = await enforcement.admit(
+            ledger=runtime.ledger,
+            subject=subject,
+            rules=rules,
+            request_id=ctx.request_id,
+            demand=demand,
+            now=now,
+            ttl=settings.reservation_ttl(),
+        )
+    except QuotaExceeded:
+        runtime.metrics.ledger_decision(decision="quota_exceeded")
+        raise
+    except RateLimited:
+        runtime.metrics.ledger_decision(decision="rate_limited")
+        raise
+    finally:
+        runtime.metrics.ledger_latency(op="reserve", seconds=time.perf_counter() - started)
+    runtime.metrics.ledger_decision(decision="admitted")
+    return admission
 
 
 async def settle_request(runtime: Runtime, ctx: RequestContext, usage: TokenUsage) -> None:
@@ -104,6 +118,7 @@ async def settle_request(runtime: Runtime, ctx: RequestContext, usage: TokenUsag
     admission, ctx.admission = ctx.admission, None
     cost = price_usage(route=ctx.route, usage=usage)
     actual = Charge(tokens=usage.input_tokens + usage.output_tokens, cost_micros=cost, requests=1)
+    started = time.perf_counter()
     await enforcement.settle(
         sessions=runtime.sessions,
         ledger=runtime.ledger,
@@ -112,3 +127,4 @@ async def settle_request(runtime: Runtime, ctx: RequestContext, usage: TokenUsag
         actual=actual,
         now=utcnow(),
     )
+    runtime.metrics.ledger_latency(op="settle", seconds=time.perf_counter() - started)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from tokengate.catalog import service as catalog
 from tokengate.catalog.schemas import TokenUsage
 from tokengate.errors import (
@@ -60,6 +62,24 @@ async def record_request(
         estimated=estimated,
     )
     await runtime.usage_writer.write(record)
+    total_s = time.perf_counter() - ctx.started
+    runtime.metrics.request_finished(
+        tenant=str(identity.tenant_id),
+        model=route.name if route else "unresolved",
+        endpoint=ctx.endpoint,
+        status=outcome,
+        stream=ctx.stream,
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cost_micros=record.cost_micros,
+        overhead_s=max(0.0, total_s - ctx.upstream_seconds()),
+        ttft_s=None if ttft_ms is None else ttft_ms / 1000,
+        total_s=total_s,
+    )
+    if route is not None and outcome in ("upstream_error", "timeout"):
+        runtime.metrics.provider_error(
+            provider=route.provider, model=route.name, kind=error_code or outcome
+        )
 
 
 async def record_failure(runtime: Runtime, ctx: RequestContext, error: TokengateError) -> None:

@@ -1,28 +1,55 @@
-"""Relaying a provider's server-sent events to the client, event by event, while metering."""
+"""Relaying a provider's server-sent events to the client, event by event, while metering.
+
+The relay is the same for every format; an ``EventFilter`` decides what each upstream event
+becomes for the client (passed through, rewritten, translated or dropped), notes the usage, and
+knows the stream's terminator, which the relay sends only after the request is settled and
+recorded.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import aiohttp
 import anyio
-import orjson
 from starlette.types import Receive, Scope, Send
 
 from tokengate.catalog.schemas import TokenUsage
-from tokengate.errors import TokengateError, UpstreamStreamCut
-from tokengate.metering.tokens import estimate_tokens
+from tokengate.errors import Locale, TokengateError, UpstreamStreamCut
 from tokengate.providers.base import iter_chunks
-from tokengate.providers.openai import usage_from_payload
-from tokengate.proxy.errors import openai_error_body
 
-DONE = b"data: [DONE]"
 SSE_HEADERS = [
     (b"content-type", b"text/event-stream; charset=utf-8"),
     (b"cache-control", b"no-cache"),
     (b"x-accel-buffering", b"no"),
 ]
+
+
+class EventFilter(Protocol):
+    """What a relay needs to know about one stream format."""
+
+    usage: TokenUsage | None
+    done: bool
+    saw_output: bool
+
+    def take(self, event: bytes) -> bytes | None:
+        """Return the bytes to send the client for one upstream event (None: nothing)."""
+        ...
+
+    def terminator(self) -> bytes:
+        """The bytes that end a complete stream."""
+        ...
+
+    def error_event(self, error: TokengateError, locale: Locale) -> bytes:
+        """The event that ends a failed stream."""
+        ...
+
+    def output_tokens_estimate(self) -> int:
+        """Estimate the output tokens relayed so far."""
+        ...
 
 
 @dataclass
@@ -34,51 +61,47 @@ class StreamResult:
     client_gone: bool = False
     error: TokengateError | None = None
     ttft_ms: int | None = None
-    relayed: list[bytes] = field(default_factory=list)
+    output_estimate: int = 0
 
     def ended(self) -> bool:
         """Whether the stream reached its end (terminator or error) before any disconnect."""
         return self.done or self.error is not None
 
-    def relayed_output_tokens(self) -> int:
-        """Estimate the output tokens of the content events relayed so far."""
-        text: list[str] = []
-        for event in self.relayed:
-            for line in event.split(b"\n"):
-                if line.startswith(b"data: {"):
-                    text.append(_content_of(line[6:]))
-        return estimate_tokens("".join(text))
-
 
 @dataclass
-class OpenAIStreamRelay:
-    """An ASGI response that relays an OpenAI-style SSE stream and reports how it ended."""
+class StreamRelay:
+    """An ASGI response that relays an SSE stream through a filter and reports how it ended."""
 
     upstream: aiohttp.ClientResponse
-    client_wants_usage: bool
-    model_swap: tuple[bytes, bytes] | None
+    events: EventFilter
     headers: list[tuple[bytes, bytes]]
     elapsed_ms: Callable[[], int]
     on_finish: Callable[[StreamResult], Awaitable[None]]
-    locale: str = "en"
+    locale: Locale = "en"
+    in_flight: AbstractContextManager[object] = field(default_factory=nullcontext)
     result: StreamResult = field(default_factory=StreamResult)
     finished: bool = False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await send({"type": "http.response.start", "status": 200, "headers": self.headers})
-        async with anyio.create_task_group() as group:
-            group.start_soon(self._watch_disconnect, receive, group.cancel_scope)
-            try:
-                await self._relay(send)
-            finally:
-                group.cancel_scope.cancel()
-        await self._finish()
+        with self.in_flight:
+            await send({"type": "http.response.start", "status": 200, "headers": self.headers})
+            async with anyio.create_task_group() as group:
+                group.start_soon(self._watch_disconnect, receive, group.cancel_scope)
+                try:
+                    await self._relay(send)
+                finally:
+                    group.cancel_scope.cancel()
+            await self._finish()
 
     async def _finish(self) -> None:
         # settle and record exactly once, even when the client has gone
         if self.finished:
             return
         self.finished = True
+        self.result.usage = self.events.usage
+        self.result.done = self.events.done
+        if self.result.usage is None:
+            self.result.output_estimate = self.events.output_tokens_estimate()
         with anyio.CancelScope(shield=True):
             await self.on_finish(self.result)
 
@@ -86,7 +109,7 @@ class OpenAIStreamRelay:
         while (await receive())["type"] != "http.disconnect":
             pass
         # a client that hangs up after the terminator got everything: that is a normal end
-        if not self.result.ended():
+        if not (self.events.done or self.result.error is not None):
             self.result.client_gone = True
             scope.cancel()
 
@@ -98,81 +121,31 @@ class OpenAIStreamRelay:
                 out, buffer = self._take_events(buffer)
                 if out:
                     await send({"type": "http.response.body", "body": out, "more_body": True})
-            if not self.result.done:
+            if not self.events.done:
                 raise UpstreamStreamCut()
             # the terminator goes out only once the request is settled and recorded
             await self._finish()
-            await send({"type": "http.response.body", "body": DONE + b"\n\n", "more_body": True})
+            await self._send(send, self.events.terminator())
         except TokengateError as error:
             self.result.error = error
             await self._finish()
-            body = orjson.dumps(openai_error_body(error, "ko" if self.locale == "ko" else "en"))
-            await send(
-                {
-                    "type": "http.response.body",
-                    "body": b"data: " + body + b"\n\n",
-                    "more_body": True,
-                }
-            )
+            await self._send(send, self.events.error_event(error, self.locale))
         except OSError:
-            self.result.client_gone = not self.result.ended()
+            self.result.client_gone = not (self.events.done or self.result.error is not None)
             return
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    @staticmethod
+    async def _send(send: Send, body: bytes) -> None:
+        await send({"type": "http.response.body", "body": body, "more_body": True})
 
     def _take_events(self, buffer: bytes) -> tuple[bytes, bytes]:
         out: list[bytes] = []
         while (end := buffer.find(b"\n\n")) >= 0:
             event, buffer = buffer[: end + 2], buffer[end + 2 :]
-            kept = self._inspect(event)
+            kept = self.events.take(event)
+            if self.result.ttft_ms is None and self.events.saw_output:
+                self.result.ttft_ms = self.elapsed_ms()
             if kept:
                 out.append(kept)
         return b"".join(out), buffer
-
-    def _inspect(self, event: bytes) -> bytes | None:
-        if event.startswith(DONE):
-            self.result.done = True
-            return None
-        if b'"usage":{' in event or b'"usage": {' in event:
-            payload = _payload_of(event)
-            usage = usage_from_payload(payload) if payload else None
-            if usage is not None:
-                self.result.usage = usage
-                if payload and payload.get("choices") == [] and not self.client_wants_usage:
-                    return None
-        elif self.result.ttft_ms is None:
-            self.result.ttft_ms = self.elapsed_ms()
-        self.result.relayed.append(event)
-        if self.model_swap is not None:
-            event = event.replace(*self.model_swap)
-        return event
-
-
-def _payload_of(event: bytes) -> dict[str, object] | None:
-    for line in event.split(b"\n"):
-        if line.startswith(b"data: {"):
-            try:
-                payload = orjson.loads(line[6:])
-            except orjson.JSONDecodeError:
-                return None
-            return payload if isinstance(payload, dict) else None
-    return None
-
-
-def _content_of(data: bytes) -> str:
-    try:
-        payload = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        return ""
-    parts: list[str] = []
-    for choice in payload.get("choices") or []:
-        if isinstance(choice.get("text"), str):
-            parts.append(choice["text"])
-        delta = choice.get("delta") or {}
-        for key in ("content", "reasoning_content"):
-            if isinstance(delta.get(key), str):
-                parts.append(delta[key])
-        for call in delta.get("tool_calls") or []:
-            arguments = (call.get("function") or {}).get("arguments")
-            if isinstance(arguments, str):
-                parts.append(arguments)
-    return "".join(parts)

@@ -6,16 +6,10 @@ once in the process that made the change, within ``EPOCH_POLL_SECONDS`` in every
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
-import structlog
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from tokengate.catalog.schemas import Route
-from tokengate.config_epoch import EPOCH_POLL_SECONDS, read_epoch
 from tokengate.keys.schemas import KeyRecord
 from tokengate.quotas.resolve import RuleSet
 from tokengate.tenancy.schemas import MemberProfile
@@ -24,7 +18,6 @@ K = TypeVar("K")
 V = TypeVar("V")
 # an attacker sending random keys must not grow memory without bound
 MAX_ENTRIES = 50_000
-log = structlog.get_logger()
 
 
 class Table(Generic[K, V]):
@@ -61,25 +54,8 @@ class HotCache:
         self.profiles: Table[int, MemberProfile | None] = Table()
         self.routes: Table[str, Route | None] = Table()
         self.rules: Table[tuple[int, int | None, int, int, str], RuleSet] = Table()
-        self.epoch = 0
 
     def clear(self) -> None:
         """Drop every cached value (the configuration changed)."""
         for table in (self.keys, self.profiles, self.routes, self.rules):
             table.clear()
-
-
-async def watch_epoch(cache: HotCache, sessions: async_sessionmaker[AsyncSession]) -> None:
-    """Clear the cache whenever another process changes the configuration."""
-    while True:
-        try:
-            epoch = await read_epoch(sessions)
-        except (SQLAlchemyError, OSError) as exc:
-            log.warning("reading the configuration epoch failed", error=str(exc))
-            # without knowing, serve nothing stale: forget everything
-            cache.clear()
-        else:
-            if epoch != cache.epoch:
-                cache.epoch = epoch
-                cache.clear()
-        await asyncio.sleep(EPOCH_POLL_SECONDS)

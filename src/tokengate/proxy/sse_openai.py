@@ -1,0 +1,96 @@
+"""Reading an OpenAI-style event stream on its way to an OpenAI client."""
+
+from __future__ import annotations
+
+import orjson
+
+from tokengate.catalog.schemas import TokenUsage
+from tokengate.errors import Locale, TokengateError
+from tokengate.metering.tokens import estimate_tokens
+from tokengate.providers.openai import usage_from_payload
+from tokengate.proxy.errors import openai_error_body
+
+DONE = b"data: [DONE]"
+
+
+class OpenAIEvents:
+    """Passes OpenAI chunks through; keeps the usage chunk only when the client asked for it."""
+
+    def __init__(self, *, client_wants_usage: bool, model_swap: tuple[bytes, bytes] | None) -> None:
+        self.client_wants_usage = client_wants_usage
+        self.model_swap = model_swap
+        self.usage: TokenUsage | None = None
+        self.done = False
+        self.saw_output = False
+        self._relayed: list[bytes] = []
+
+    def take(self, event: bytes) -> bytes | None:
+        """Return what to forward of one event (None: nothing); notes usage and the end."""
+        if event.startswith(DONE):
+            # held back: the relay sends the terminator once the request is recorded
+            self.done = True
+            return None
+        if b'"usage":{' in event or b'"usage": {' in event:
+            payload = payload_of(event)
+            usage = usage_from_payload(payload) if payload else None
+            if usage is not None:
+                self.usage = usage
+                if payload and payload.get("choices") == [] and not self.client_wants_usage:
+                    return None
+        else:
+            self.saw_output = True
+        self._relayed.append(event)
+        if self.model_swap is not None:
+            event = event.replace(*self.model_swap)
+        return event
+
+    def terminator(self) -> bytes:
+        """The end of a complete stream."""
+        return DONE + b"\n\n"
+
+    def error_event(self, error: TokengateError, locale: Locale) -> bytes:
+        """An OpenAI-shaped error event ending a failed stream."""
+        return b"data: " + orjson.dumps(openai_error_body(error, locale)) + b"\n\n"
+
+    def output_tokens_estimate(self) -> int:
+        """Estimate the output tokens of the content relayed so far."""
+        text = [
+            content_of(line[6:])
+            for event in self._relayed
+            for line in event.split(b"\n")
+            if line.startswith(b"data: {")
+        ]
+        return estimate_tokens("".join(text))
+
+
+def payload_of(event: bytes) -> dict[str, object] | None:
+    """The JSON object of an event's ``data:`` line, if it has one."""
+    for line in event.split(b"\n"):
+        if line.startswith(b"data: {"):
+            try:
+                payload = orjson.loads(line[6:])
+            except orjson.JSONDecodeError:
+                return None
+            return payload if isinstance(payload, dict) else None
+    return None
+
+
+def content_of(data: bytes) -> str:
+    """The generated text of one chunk (content, reasoning, tool arguments, legacy text)."""
+    try:
+        payload = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return ""
+    parts: list[str] = []
+    for choice in payload.get("choices") or []:
+        if isinstance(choice.get("text"), str):
+            parts.append(choice["text"])
+        delta = choice.get("delta") or {}
+        for key in ("content", "reasoning_content"):
+            if isinstance(delta.get(key), str):
+                parts.append(delta[key])
+        for call in delta.get("tool_calls") or []:
+            arguments = (call.get("function") or {}).get("arguments")
+            if isinstance(arguments, str):
+                parts.append(arguments)
+    return "".join(parts)
