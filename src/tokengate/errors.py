@@ -25,6 +25,7 @@ Services raise these; only the edges (``proxy/errors.py`` for ``/v1``, ``api_err
         ├── UpstreamUnavailable         502 upstream_unavailable
         ├── UpstreamStatus              (the provider's status) upstream_status
         ├── UpstreamStreamCut           502 upstream_stream_cut
+        ├── NoDeploymentAvailable       503 no_deployment_available
         └── UpstreamTimeout             504 upstream_timeout
 """
 
@@ -273,6 +274,15 @@ class UpstreamStreamCut(UpstreamError):
     code = "upstream_stream_cut"
     message_en = "The model provider's stream ended unexpectedly."
     message_ko = "모델 제공자의 스트림이 예기치 않게 끊겼습니다."
+
+
+class NoDeploymentAvailable(UpstreamError):
+    """Every deployment of the model and of its fallbacks is out of rotation."""
+
+    status_code = 503
+    code = "no_deployment_available"
+    message_en = "No deployment of this model is available right now. Try again shortly."
+    message_ko = "지금은 이 모델을 처리할 수 있는 배포가 없습니다. 잠시 후 다시 시도하세요."
 
 
 class UpstreamTimeout(UpstreamError):
