@@ -23,7 +23,7 @@ from tokengate.hotcache import HotCache
 from tokengate.keys.api import router as keys_router
 from tokengate.ledger.setup import open_ledger, sweep_forever
 from tokengate.metrics import GatewayMetrics, metrics_endpoint
-from tokengate.proxy.errors import openai_error_response
+from tokengate.proxy.errors import anthropic_error_response, openai_error_response
 from tokengate.proxy.routes import proxy_routes
 from tokengate.quotas.api import router as quotas_router
 from tokengate.runtime import Runtime, get_runtime
@@ -104,6 +104,8 @@ async def _metrics(request: Request) -> Response:
 
 
 async def _on_error(request: Request, error: TokengateError) -> Response:
+    if request.url.path.startswith("/v1/messages"):
+        return anthropic_error_response(request, error)
     if request.url.path.startswith("/v1"):
         return openai_error_response(request, error)
     return api_errors.api_error_response(request, error)

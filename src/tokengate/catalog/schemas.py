@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-Provider = Literal["openai", "openai_compatible"]
+Provider = Literal["openai", "openai_compatible", "anthropic"]
 MICROS = Decimal(1_000_000)
 
 

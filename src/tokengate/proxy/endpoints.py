@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from tokengate.errors import InvalidRequest
 from tokengate.metering.tokens import estimate_chat_prompt, estimate_tokens
@@ -20,6 +20,9 @@ class Endpoint:
     streams: bool
     # the output cap a client gets when it names none (OpenAI's legacy completions: 16)
     implicit_max_tokens: int | None = None
+    client: Literal["openai", "anthropic"] = "openai"
+    # Anthropic's API refuses a request without max_tokens; so does its endpoint here
+    cap_required: bool = False
 
     def prompt_of(self, body: dict[str, Any]) -> Any:
         """Return the required prompt field, or raise naming it."""
@@ -46,7 +49,11 @@ class Endpoint:
         """Estimate the output tokens of a non-streamed answer that carried no usage."""
         if not self.generates:
             return 0
-        texts = []
+        texts = [
+            block["text"]
+            for block in payload.get("content") or []
+            if isinstance(block, dict) and isinstance(block.get("text"), str)
+        ]
         for choice in payload.get("choices") or []:
             if not isinstance(choice, dict):
                 continue
@@ -69,3 +76,6 @@ def _texts(prompt: Any) -> str:
 CHAT = Endpoint("chat.completions", "/chat/completions", "messages", True, True)
 COMPLETIONS = Endpoint("completions", "/completions", "prompt", True, True, 16)
 EMBEDDINGS = Endpoint("embeddings", "/embeddings", "input", False, False)
+MESSAGES = Endpoint(
+    "messages", "/chat/completions", "messages", True, True, client="anthropic", cap_required=True
+)

@@ -41,3 +41,41 @@ def openai_error_response(request: Request, error: TokengateError) -> Response:
         media_type="application/json",
         headers=headers,
     )
+
+
+# Anthropic's error types for each OpenAI-style type tokengate uses
+_ANTHROPIC_TYPES = {
+    "invalid_request_error": "invalid_request_error",
+    "authentication_error": "authentication_error",
+    "permission_error": "permission_error",
+    "insufficient_quota": "permission_error",
+    "not_found_error": "not_found_error",
+    "rate_limit_error": "rate_limit_error",
+}
+
+
+def anthropic_error_body(error: TokengateError, locale: Locale) -> dict[str, object]:
+    """Return the Anthropic-shaped error object for a tokengate error."""
+    kind = _ANTHROPIC_TYPES.get(error.openai_type, "api_error")
+    return {"type": "error", "error": {"type": kind, "message": error.message(locale)}}
+
+
+def anthropic_error_response(request: Request, error: TokengateError) -> Response:
+    """Render an error for an Anthropic client (``/v1/messages``)."""
+    locale: Locale | None = getattr(request.state, "locale", None)
+    if locale is None:
+        locale = pick_locale(
+            accept_language=request.headers.get("accept-language"),
+            account_locale=None,
+            fallback="en",
+        )
+    headers = {**error.headers()}
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        headers["request-id"] = request_id
+    return Response(
+        orjson.dumps(anthropic_error_body(error, locale)),
+        status_code=status_of(error),
+        media_type="application/json",
+        headers=headers,
+    )

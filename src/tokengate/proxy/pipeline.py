@@ -12,16 +12,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tokengate.catalog.schemas import Route, TokenUsage
-from tokengate.errors import Locale, TokengateError, UpstreamError
-from tokengate.providers import openai
+from tokengate.errors import InvalidRequest, Locale, TokengateError, UpstreamError
 from tokengate.providers.base import Timeouts, open_upstream, read_body
 from tokengate.proxy import access
+from tokengate.proxy.bridges import Bridge, StreamContext, bridge_for
 from tokengate.proxy.context import RequestContext, read_json_body, require_string
-from tokengate.proxy.endpoints import CHAT, COMPLETIONS, EMBEDDINGS, Endpoint
+from tokengate.proxy.endpoints import CHAT, COMPLETIONS, EMBEDDINGS, MESSAGES, Endpoint
 from tokengate.proxy.quota import admit_request, output_cap, prompt_bound
 from tokengate.proxy.recording import record_failure, record_request
-from tokengate.proxy.sse_openai import OpenAIEvents
-from tokengate.proxy.streaming import SSE_HEADERS, StreamRelay, StreamResult
+from tokengate.proxy.streaming import SSE_HEADERS, EventFilter, StreamRelay, StreamResult
 from tokengate.runtime import Runtime, get_runtime
 from tokengate.usage.schemas import Outcome
 
@@ -39,6 +38,11 @@ async def completions(request: Request) -> Response | StreamRelay:
 async def embeddings(request: Request) -> Response | StreamRelay:
     """Serve ``POST /v1/embeddings``."""
     return await relay(request, EMBEDDINGS)
+
+
+async def messages(request: Request) -> Response | StreamRelay:
+    """Serve Anthropic's ``POST /v1/messages``, streaming or not."""
+    return await relay(request, MESSAGES)
 
 
 async def relay(request: Request, endpoint: Endpoint) -> Response | StreamRelay:
@@ -66,37 +70,73 @@ async def _relay(
     access.ensure_active(caller)
     route = ctx.route = await access.resolve_model(runtime, caller, ctx.model)
     ctx.prompt_estimate = endpoint.estimate_prompt(endpoint.prompt_of(body))
-    client_wants_usage = _wants_usage(body)
-    field, cap = "max_tokens", 0
+    bridge = bridge_for(endpoint.client, route, openai_path=endpoint.upstream_path)
+    cap = 0
     if endpoint.generates:
+        if endpoint.cap_required and "max_tokens" not in body:
+            raise InvalidRequest("'max_tokens' is required.", param="max_tokens")
         default = endpoint.implicit_max_tokens or runtime.settings.default_max_tokens
-        field, cap = output_cap(body, route, default=default)
+        _, cap = output_cap(body, route, default=default)
+    prompt = prompt_bound(body)
+    upstream_body = bridge.to_upstream(body)
     admission = ctx.admission = await admit_request(
-        runtime, ctx, caller=caller, route=route, prompt=prompt_bound(body), cap=cap
+        runtime, ctx, caller=caller, route=route, prompt=prompt, cap=cap
     )
     if endpoint.generates:
         # the provider may never produce more than was reserved
-        body[field] = admission.reservation.output_tokens
+        cap_field = (
+            "max_completion_tokens" if "max_completion_tokens" in upstream_body else "max_tokens"
+        )
+        upstream_body[cap_field] = admission.reservation.output_tokens
+    _point_upstream(upstream_body, route, stream=ctx.stream, ask_usage=bridge.asks_stream_usage)
     extra = admission.remaining.headers()
     ctx.upstream_started = time.perf_counter()
     upstream = await open_upstream(
         runtime.http,
-        openai.upstream_request(
-            route=route, path=endpoint.upstream_path, body=_rewrite(body, route)
-        ),
+        bridge.build(route=route, path=bridge.upstream_path, body=orjson.dumps(upstream_body)),
         _timeouts(runtime),
     )
     if ctx.stream:
-        return _stream(runtime, ctx, route, caller.locale, upstream, client_wants_usage, extra)
+        streams = StreamContext(
+            public_model=route.name,
+            model_swap=_model_swap(route),
+            client_wants_usage=_wants_usage(body),
+            prompt_estimate=ctx.prompt_estimate,
+        )
+        return _stream(runtime, ctx, upstream, bridge.events(streams), caller.locale, extra)
     raw = await read_body(upstream)
     ctx.upstream_ended = time.perf_counter()
-    return await _complete(runtime, ctx, endpoint, route, raw, extra)
+    return await _complete(runtime, ctx, endpoint, bridge, route, raw, extra)
+
+
+def _wants_usage(body: dict[str, Any]) -> bool:
+    options = body.get("stream_options")
+    return isinstance(options, dict) and options.get("include_usage") is True
+
+
+def _point_upstream(body: dict[str, Any], route: Route, *, stream: bool, ask_usage: bool) -> None:
+    """Name the upstream model, and ask an OpenAI-style upstream for usage on streams."""
+    body["model"] = route.upstream_model
+    if stream and ask_usage:
+        options = body.get("stream_options")
+        body["stream_options"] = {**(options if isinstance(options, dict) else {})}
+        body["stream_options"]["include_usage"] = True
+
+
+def _model_swap(route: Route) -> tuple[bytes, bytes] | None:
+    if route.upstream_model == route.name:
+        return None
+    return (
+        b'"model":' + orjson.dumps(route.upstream_model),
+        b'"model":' + orjson.dumps(route.name),
+    )
 
 
 async def _complete(
     runtime: Runtime,
     ctx: RequestContext,
     endpoint: Endpoint,
+    bridge: Bridge,
     route: Route,
     raw: bytes,
     extra: dict[str, str],
@@ -107,18 +147,21 @@ async def _complete(
         raise UpstreamError("The model provider returned a response that is not JSON.") from exc
     if not isinstance(payload, dict):
         raise UpstreamError("The model provider returned an unexpected response.")
-    usage = openai.usage_from_payload(payload)
+    usage = bridge.usage_of(payload)
     estimated = usage is None
     if usage is None:
         usage = TokenUsage(
             input_tokens=ctx.prompt_estimate, output_tokens=endpoint.estimate_output(payload)
         )
-    payload["model"] = route.name
+    try:
+        answer = bridge.from_upstream(payload, route.name)
+    except ValueError as exc:
+        raise UpstreamError(f"The model provider's answer cannot be read: {exc}") from exc
     await record_request(
         runtime, ctx, usage=usage, outcome="ok", http_status=200, estimated=estimated
     )
     return Response(
-        orjson.dumps(payload),
+        orjson.dumps(answer),
         media_type="application/json",
         headers={"x-request-id": ctx.request_id, **extra},
     )
@@ -127,35 +170,27 @@ async def _complete(
 def _stream(
     runtime: Runtime,
     ctx: RequestContext,
-    route: Route,
-    locale: Locale,
     upstream: aiohttp.ClientResponse,
-    client_wants_usage: bool,
+    events: EventFilter,
+    locale: Locale,
     extra: dict[str, str],
 ) -> StreamRelay:
-    swap = None
-    if route.upstream_model != route.name:
-        swap = (
-            b'"model":' + orjson.dumps(route.upstream_model),
-            b'"model":' + orjson.dumps(route.name),
-        )
-
     async def finish(result: StreamResult) -> None:
         ctx.upstream_ended = time.perf_counter()
         await _record_stream(runtime, ctx, result)
 
     return StreamRelay(
         upstream=upstream,
-        events=OpenAIEvents(client_wants_usage=client_wants_usage, model_swap=swap),
+        events=events,
         headers=[
             *SSE_HEADERS,
             (b"x-request-id", ctx.request_id.encode()),
             *((k.encode(), v.encode()) for k, v in extra.items()),
         ],
         elapsed_ms=ctx.elapsed_ms,
-        in_flight=runtime.metrics.in_flight(),
         on_finish=finish,
         locale=locale,
+        in_flight=runtime.metrics.in_flight(),
     )
 
 
@@ -181,21 +216,6 @@ async def _record_stream(runtime: Runtime, ctx: RequestContext, result: StreamRe
         estimated=estimated,
         ttft_ms=result.ttft_ms,
     )
-
-
-def _wants_usage(body: dict[str, Any]) -> bool:
-    options = body.get("stream_options")
-    return isinstance(options, dict) and options.get("include_usage") is True
-
-
-def _rewrite(body: dict[str, Any], route: Route) -> bytes:
-    """Point the body at the upstream model and ask for usage on streams."""
-    body["model"] = route.upstream_model
-    if body.get("stream") is True:
-        options = body.get("stream_options")
-        body["stream_options"] = {**(options if isinstance(options, dict) else {})}
-        body["stream_options"]["include_usage"] = True
-    return orjson.dumps(body)
 
 
 def _timeouts(runtime: Runtime) -> Timeouts:

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from tokengate.proxy import access
-from tokengate.proxy.pipeline import chat_completions, completions, embeddings
+from tokengate.proxy.pipeline import chat_completions, completions, embeddings, messages
 from tokengate.runtime import get_runtime
 
 
@@ -33,5 +33,6 @@ def proxy_routes() -> list[Route]:
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
         Route("/v1/completions", completions, methods=["POST"]),
         Route("/v1/embeddings", embeddings, methods=["POST"]),
+        Route("/v1/messages", messages, methods=["POST"]),
         Route("/v1/models", list_models, methods=["GET"]),
     ]
