@@ -85,7 +85,9 @@ async def _sqlite(tmp_path: Path, stack: AsyncExitStack) -> MakeBackend:
     async def make() -> LedgerBackend:
         engine = create_engine(url)
         stack.push_async_callback(engine.dispose)
-        return SqlLedger(engine)
+        ledger = SqlLedger(engine)
+        stack.push_async_callback(ledger.aclose)
+        return ledger
 
     return make
 
@@ -98,7 +100,7 @@ async def _postgres(url: str, stack: AsyncExitStack) -> MakeBackend:
     await engine.dispose()
 
     async def make() -> LedgerBackend:
-        engine = create_engine(url, pool_size=8)
+        engine = create_engine(url, pool_size=4)
         stack.push_async_callback(engine.dispose)
         return SqlLedger(engine)
 

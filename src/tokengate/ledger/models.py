@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TypedDict
 
-from sqlalchemy import JSON, BigInteger, Integer, String
+from sqlalchemy import JSON, BigInteger, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tokengate.db import Base, UTCDateTime
@@ -82,9 +82,7 @@ class LedgerSettlement(Base):
     settled_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
-LEDGER_TABLES = (
-    LedgerCounter.__table__,
-    LedgerBucket.__table__,
-    LedgerReservation.__table__,
-    LedgerSettlement.__table__,
+LEDGER_TABLES: tuple[Table, ...] = tuple(
+    Base.metadata.tables[name]
+    for name in ("ledger_counters", "ledger_buckets", "ledger_reservations", "ledger_settlements")
 )

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from tokengate.ledger.types import (
+    MICROS_PER_MTOK_SCALE,
     Charge,
     Demand,
     Denial,
@@ -113,7 +114,7 @@ def output_fit(*, metric: Metric, room: int, demand: Demand) -> int | None:
     if metric == "tokens":
         return left
     if metric == "cost" and demand.output_micros_per_mtok > 0:
-        return left * 1_000_000 // demand.output_micros_per_mtok
+        return left * MICROS_PER_MTOK_SCALE // demand.output_micros_per_mtok
     return None
 
 

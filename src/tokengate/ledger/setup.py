@@ -26,7 +26,11 @@ log = structlog.get_logger()
 async def open_ledger(settings: Settings, engine: AsyncEngine) -> AsyncIterator[LedgerBackend]:
     """Open the configured backend: the SQL ledger on the records engine, or Redis."""
     if settings.ledger == "sql":
-        yield SqlLedger(engine)
+        ledger = SqlLedger(engine)
+        try:
+            yield ledger
+        finally:
+            await ledger.aclose()
         return
     if not settings.redis_url:
         raise ConfigError("TOKENGATE_LEDGER=redis needs TOKENGATE_REDIS_URL")

@@ -92,10 +92,10 @@ def local_midnight(day: date, tz: ZoneInfo) -> datetime:
     first = wall.astimezone(UTC)
     if first.astimezone(tz).replace(tzinfo=None) == wall.replace(tzinfo=None):
         return first
-    return _gap_end(wall, tz)
+    return gap_end(wall, tz)
 
 
-def _gap_end(wall: datetime, tz: ZoneInfo) -> datetime:
+def gap_end(wall: datetime, tz: ZoneInfo) -> datetime:
     """Return the instant the clock jumps forward over the non-existent wall time ``wall``."""
     # fold=1 reads the wall time with the offset after the jump, landing before the jump;
     # fold=0 reads it with the offset before, landing after it. Bisect on whole seconds.

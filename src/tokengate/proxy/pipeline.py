@@ -78,6 +78,7 @@ async def _relay(
         default = endpoint.implicit_max_tokens or runtime.settings.default_max_tokens
         _, cap = output_cap(body, route, default=default)
     prompt = prompt_bound(body)
+    client_wants_usage = _wants_usage(body)
     upstream_body = bridge.to_upstream(body)
     admission = ctx.admission = await admit_request(
         runtime, ctx, caller=caller, route=route, prompt=prompt, cap=cap
@@ -100,7 +101,7 @@ async def _relay(
         streams = StreamContext(
             public_model=route.name,
             model_swap=_model_swap(route),
-            client_wants_usage=_wants_usage(body),
+            client_wants_usage=client_wants_usage,
             prompt_estimate=ctx.prompt_estimate,
         )
         return _stream(runtime, ctx, upstream, bridge.events(streams), caller.locale, extra)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
 
+from tests.ledger.conftest import MakeBackend
 from tests.ledger.factories import NOW, TTL, demand, limit, request_id
 from tokengate.errors import Conflict
 from tokengate.ledger.backends import LedgerBackend
@@ -122,7 +124,9 @@ async def test_a_normal_request_stops_at_the_ceiling(backend: LedgerBackend) -> 
 async def test_cost_limits_price_output_exactly(backend: LedgerBackend) -> None:
     # 0.0015 micros per output token: 1,000 tokens cost 1.5 micros, reserved as 2.
     checks = [limit(1, metric="cost", amount=10)]
-    got = await reserve(backend, checks, demand(prompt_cost=4, price=1500, max_out=10**7, min_out=1))
+    got = await reserve(
+        backend, checks, demand(prompt_cost=4, price=1500, max_out=10**7, min_out=1)
+    )
     assert isinstance(got, Reservation)
     assert got.output_tokens == 4000
     assert got.charge.cost_micros == 10
@@ -153,6 +157,17 @@ async def test_reserving_a_live_request_again_returns_it(backend: LedgerBackend)
     again = await reserve(backend, checks, demand(max_out=500), rid)
     assert again == first
     assert await reserved_of(backend, checks) == [200]
+
+
+async def test_concurrent_reserves_of_one_request_hold_once(make_backend: MakeBackend) -> None:
+    backends = [await make_backend() for _ in range(4)]
+    checks = [limit(1, amount=1000), limit(2, metric="requests", amount=10)]
+    rid = request_id()
+    results = await asyncio.gather(
+        *(reserve(backend, checks, demand(max_out=100), rid) for backend in backends for _ in "ab")
+    )
+    assert all(r == results[0] for r in results)
+    assert await reserved_of(backends[0], checks) == [200, 1]
 
 
 async def test_reserving_a_settled_request_again_is_a_conflict(backend: LedgerBackend) -> None:

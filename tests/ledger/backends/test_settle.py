@@ -140,6 +140,14 @@ async def test_sweep_drops_reservations_past_their_deadline(backend: LedgerBacke
     assert (await state(backend, check)).reserved == 0
 
 
+async def test_sweep_releases_many_holds_on_one_counter(backend: LedgerBackend) -> None:
+    checks = [limit(1), limit(2, window="minute")]
+    for _ in range(3):
+        await admit(backend, checks)
+    assert await backend.sweep(now=NOW + TTL) == 3
+    assert [s.reserved for s in await backend.states(checks=checks, now=NOW)] == [0, 0]
+
+
 async def test_a_swept_reservation_can_be_reserved_again(backend: LedgerBackend) -> None:
     check = limit(1)
     held = await admit(backend, [check])
@@ -162,3 +170,20 @@ async def test_states_read_out_every_limit_in_the_order_given(backend: LedgerBac
         LimitState(3, life[0], life[1], used=42, reserved=200, overage=0, amount=5000),
     ]
     assert await backend.states(checks=[], now=NOW) == []
+
+
+async def test_a_settled_request_id_is_forgotten_after_the_retention(
+    backend: LedgerBackend,
+) -> None:
+    check = limit(1)
+    held = await admit(backend, [check])
+    await backend.settle(request_id=held.request_id, actual=Charge(tokens=1), now=NOW)
+    assert await backend.sweep(now=NOW + timedelta(minutes=59)) == 0
+    again = await backend.settle(request_id=held.request_id, actual=Charge(tokens=1), now=NOW)
+    assert again.status == "already_settled"
+    later = NOW + timedelta(hours=2)
+    assert await backend.sweep(now=later) == 0
+    reused = await backend.reserve(
+        request_id=held.request_id, checks=[check], demand=demand(), now=later, ttl=TTL
+    )
+    assert isinstance(reused, Reservation)

@@ -66,3 +66,7 @@ class LedgerBackend(Protocol):
     async def states(self, *, checks: Sequence[LimitCheck], now: datetime) -> list[LimitState]:
         """Return each check's counter as the ledger holds it now, in the order given."""
         ...
+
+    async def aclose(self) -> None:
+        """Release what the backend itself opened (not the engine or client it was given)."""
+        ...

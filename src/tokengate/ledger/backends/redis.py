@@ -12,9 +12,10 @@ one slot:
 
 Two keys are global: ``tg:tenants``, the tenants that may hold live reservations (what
 ``sweep`` visits), and ``tg:rt:<request id>``, the tenant of a request, since settle and
-release are given only the request id. Reserve writes both in the same pipeline as its script.
-Expiry is relative to the caller's ``now`` (PEXPIRE), so clock skew between gateway and Redis
-does not matter. Numbers stay below 2**53 (Lua's exact integers).
+release are given only the request id. Reserve writes both in the same pipeline as its script
+and deletes the mapping again when it denies. Expiry is relative to the caller's ``now``
+(PEXPIRE), so clock skew between gateway and Redis does not matter; release and sweep never
+recreate a counter that has expired. Numbers stay below 2**53 (Lua's exact integers).
 """
 
 from __future__ import annotations
@@ -22,12 +23,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from importlib import resources
+from typing import cast
 
 import redis.asyncio as aioredis
+from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
 
 from tokengate.errors import Conflict
 from tokengate.ledger.backends import redis_codec as codec
+from tokengate.ledger.backends.redis_codec import Reply
 from tokengate.ledger.rules import CounterView, Slot, denial_of, plan_slots
 from tokengate.ledger.types import (
     Charge,
@@ -40,9 +44,10 @@ from tokengate.ledger.types import (
 )
 from tokengate.ledger.windows import rolling_bounds
 
-SWEEP_BATCH = 500
+DEFAULT_SWEEP_BATCH = 500
 DEFAULT_SETTLED_RETENTION = timedelta(hours=1)
 DEFAULT_COUNTER_GRACE = timedelta(days=2)
+Command = tuple[str | int, ...]
 
 
 def _script(name: str) -> str:
@@ -60,6 +65,7 @@ class RedisLedger:
         prefix: str = "tg",
         settled_retention: timedelta = DEFAULT_SETTLED_RETENTION,
         counter_grace: timedelta = DEFAULT_COUNTER_GRACE,
+        sweep_batch: int = DEFAULT_SWEEP_BATCH,
     ) -> None:
         if "{" in prefix or "}" in prefix:
             raise ValueError("the key prefix cannot contain a hash tag")
@@ -67,11 +73,15 @@ class RedisLedger:
         self._prefix = prefix
         self._retention_us = codec.micros(settled_retention)
         self._grace_s = int(counter_grace.total_seconds())
+        self._sweep_batch = sweep_batch
         self._reserve = client.register_script(_script("reserve"))
         self._settle = client.register_script(_script("settle"))
         self._release = client.register_script(_script("release"))
         self._sweep = client.register_script(_script("sweep"))
         self._states = client.register_script(_script("states"))
+
+    async def aclose(self) -> None:
+        """Nothing to release: the client belongs to the caller."""
 
     def _base(self, tenant_id: int | str) -> str:
         return f"{self._prefix}:{{t{tenant_id}}}"
@@ -103,7 +113,7 @@ class RedisLedger:
         keys = [f"{base}:res", f"{base}:dl", f"{base}:done"]
         keys += [codec.counter_key(base, slot) for slot in slots]
         args: list[str | int] = [request_id, codec.micros(now), codec.micros(deadline)]
-        args.append(self._grace_s)
+        args += [self._grace_s, self._retention_us]
         args += codec.demand_args(demand) + [a for s in slots for a in codec.slot_args(s)]
         ttl_ms = (codec.micros(ttl) + self._retention_us) // 1000
         reply = await self._run_reserve(request_id, tenant, ttl_ms, keys, args)
@@ -111,6 +121,8 @@ class RedisLedger:
         if verdict == "settled":
             raise Conflict(f"request {request_id} was already settled")
         if verdict == "deny":
+            # Only admitted requests keep their tenant mapping: a flood of refusals leaves nothing.
+            await self._client.delete(self._tenant_key(request_id))
             return _denial(slots, reply, demand, now)
         return codec.parse_reservation(request_id, codec.text(reply[1]))
 
@@ -121,21 +133,18 @@ class RedisLedger:
         ttl_ms: int,
         keys: list[str],
         args: list[str | int],
-    ) -> list[bytes | str | int]:
-        # One round trip: the request's tenant, the script, then the sweep's tenant list (after
-        # the script, so a concurrent sweep that just dropped this tenant cannot miss it).
-        while True:
-            pipe = self._client.pipeline(transaction=False)
-            pipe.set(self._tenant_key(request_id), tenant, px=ttl_ms)
-            pipe.evalsha(self._reserve.sha, len(keys), *keys, *args)
-            pipe.sadd(self._tenants, tenant)
-            _, reply, _ = await pipe.execute(raise_on_error=False)
-            if not isinstance(reply, NoScriptError):
-                break
-            await self._client.script_load(self._reserve.script)
-        if isinstance(reply, Exception):
-            raise reply
-        return list(reply)
+    ) -> list[Reply]:
+        # One round trip for an admitted request: its tenant (for settle), the script, then the
+        # sweep's tenant list (after the script: a sweep that just dropped the tenant re-checks).
+        reply = await evalsha_pipelined(
+            self._client,
+            self._reserve,
+            keys,
+            args,
+            before=[("SET", self._tenant_key(request_id), tenant, "PX", ttl_ms)],
+            after=[("SADD", self._tenants, tenant)],
+        )
+        return cast(list[Reply], reply)
 
     async def _tenant_of(self, request_id: str) -> str | None:
         tenant = await self._client.get(self._tenant_key(request_id))
@@ -169,21 +178,15 @@ class RedisLedger:
             tenant = codec.text(member)
             base = self._base(tenant)
             keys = [f"{base}:res", f"{base}:dl", f"{base}:done"]
-            args: list[str | int] = [codec.micros(now), self._retention_us, base, SWEEP_BATCH]
+            args: list[str | int] = [codec.micros(now), self._retention_us, base, self._sweep_batch]
             while True:
                 dropped, live = (int(x) for x in await self._sweep(keys=keys, args=args))
                 swept += dropped
-                if dropped < SWEEP_BATCH:
+                if dropped < self._sweep_batch:
                     break
             if live == 0:
-                await self._forget_tenant(tenant, keys[1])
+                await forget_idle_tenant(self._client, self._tenants, tenant, keys[1])
         return swept
-
-    async def _forget_tenant(self, tenant: str, deadlines: str) -> None:
-        # A reserve may have added a reservation since the script looked: put the tenant back.
-        await self._client.srem(self._tenants, tenant)
-        if await self._client.zcard(deadlines):
-            await self._client.sadd(self._tenants, tenant)
 
     async def states(self, *, checks: Sequence[LimitCheck], now: datetime) -> list[LimitState]:
         """Return each check's counter as the ledger holds it now, in the order given."""
@@ -211,10 +214,46 @@ class RedisLedger:
         return [by_id[check.limit_id] for check in checks]
 
 
-def _denial(
-    slots: Sequence[Slot], reply: list[bytes | str | int], demand: Demand, now: datetime
-) -> Denial:
-    index, used, reserved, reset = (int(x) for x in reply[1:5])
+def _denial(slots: Sequence[Slot], reply: list[Reply], demand: Demand, now: datetime) -> Denial:
+    index, used, reserved, reset = (int(codec.text(x)) for x in reply[1:5])
     view = CounterView(used=used, reserved=reserved)
     slot = slots[index - 1]
     return denial_of(slot=slot, view=view, demand=demand, now=now, reset=reset)
+
+
+async def forget_idle_tenant(
+    client: aioredis.Redis, tenants: str, tenant: str, deadlines: str
+) -> None:
+    """Take a tenant off the sweep's list unless it holds live reservations (again)."""
+    await client.srem(tenants, tenant)
+    # A reserve may have added a reservation since the sweep looked: put the tenant back.
+    if await client.zcard(deadlines):
+        await client.sadd(tenants, tenant)
+
+
+async def evalsha_pipelined(
+    client: aioredis.Redis,
+    script: AsyncScript,
+    keys: Sequence[str],
+    args: Sequence[str | int],
+    *,
+    before: Sequence[Command] = (),
+    after: Sequence[Command] = (),
+) -> Reply:
+    """Run a script between other commands in one round trip, loading it if Redis lacks it."""
+    while True:
+        pipe = client.pipeline(transaction=False)
+        for command in before:
+            pipe.execute_command(*command)
+        pipe.evalsha(script.sha, len(keys), *keys, *args)
+        for command in after:
+            pipe.execute_command(*command)
+        replies = await pipe.execute(raise_on_error=False)
+        reply = replies[len(before)]
+        if not isinstance(reply, NoScriptError):
+            break
+        await client.script_load(script.script)
+    if isinstance(reply, Exception):
+        raise reply
+    result: Reply = reply
+    return result

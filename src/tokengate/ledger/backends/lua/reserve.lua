@@ -1,21 +1,24 @@
 -- KEYS: reservations hash, deadlines zset, settled zset, then one counter key per check.
--- ARGV: request id, now_us, deadline_us, grace_s, fixed tokens, fixed cost, fixed requests,
---   output price (micros per million tokens), max output, min output, then per check (sorted by
---   limit id): limit id, kind, window start, window end, metric, mode, ceiling, amount, thresholds.
+-- ARGV: request id, now_us, deadline_us, grace_s, retention_us, fixed tokens, fixed cost, fixed
+--   requests, output price (micros per million tokens), max output, min output, then per check
+--   (sorted by limit id): limit id, kind, window start, window end, metric, mode, ceiling,
+--   amount, thresholds.
+local HEAD = 11
 local rid = ARGV[1]
 local live = redis.call('HGET', KEYS[1], rid)
 if live then
   return {'live', live}
 end
-if redis.call('ZSCORE', KEYS[3], rid) then
+local now_us = tonumber(ARGV[2])
+local settled_at = redis.call('ZSCORE', KEYS[3], rid)
+if settled_at and tonumber(settled_at) > now_us - tonumber(ARGV[5]) then
   return {'settled'}
 end
-local now_us = tonumber(ARGV[2])
 local now_sec = math.floor(now_us / MICROS)
-local fixed = {t = tonumber(ARGV[5]), c = tonumber(ARGV[6]), r = tonumber(ARGV[7])}
-local price = tonumber(ARGV[8])
-local min_out = tonumber(ARGV[10])
-local granted = tonumber(ARGV[9])
+local fixed = {t = tonumber(ARGV[6]), c = tonumber(ARGV[7]), r = tonumber(ARGV[8])}
+local price = tonumber(ARGV[9])
+local granted = tonumber(ARGV[10])
+local min_out = tonumber(ARGV[11])
 
 -- Output tokens that fit in room: -1 when not even the fixed part does, nil when unbounded.
 local function output_fit(metric, room)
@@ -35,8 +38,8 @@ local function output_cost(n)
 end
 
 local checks, refusal = {}, nil
-for i = 1, (#ARGV - 10) / 9 do
-  local a = 10 + (i - 1) * 9
+for i = 1, (#ARGV - HEAD) / 9 do
+  local a = HEAD + (i - 1) * 9
   local c = {
     index = i, key = KEYS[3 + i], lid = ARGV[a + 1], kind = ARGV[a + 2], ws = ARGV[a + 3],
     we = ARGV[a + 4], metric = ARGV[a + 5], mode = ARGV[a + 6], ceiling = tonumber(ARGV[a + 7]),
