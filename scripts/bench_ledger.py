@@ -96,7 +96,7 @@ async def pair(ledger: LedgerBackend) -> None:
     await ledger.reserve(
         request_id=request_id, checks=CHECKS, demand=DEMAND, now=now, ttl=timedelta(minutes=5)
     )
-    await ledger.settle(request_id=request_id, actual=ACTUAL, now=now)
+    await ledger.settle(request_id=request_id, actual=ACTUAL, now=now, tenant_id=1)
 
 
 async def measure(

@@ -115,7 +115,10 @@ async def settle(
 ) -> SettleResult:
     """Charge the real usage; a limit with auto-block that reaches 100 % blocks its owner."""
     result = await ledger.settle(
-        request_id=admission.reservation.request_id, actual=actual, now=now
+        request_id=admission.reservation.request_id,
+        actual=actual,
+        now=now,
+        tenant_id=subject.tenant_id,
     )
     if actual.tokens > admission.reservation.charge.tokens:
         log.warning(

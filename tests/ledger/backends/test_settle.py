@@ -187,3 +187,18 @@ async def test_a_settled_request_id_is_forgotten_after_the_retention(
         request_id=held.request_id, checks=[check], demand=demand(), now=later, ttl=TTL
     )
     assert isinstance(reused, Reservation)
+
+
+async def test_settle_with_the_tenant_given_charges_the_same(backend: LedgerBackend) -> None:
+    check = limit(1)
+    held = await admit(backend, [check])
+    result = await backend.settle(
+        request_id=held.request_id, actual=Charge(tokens=70), now=NOW, tenant_id=check.tenant_id
+    )
+    assert result.charged
+    again = await backend.settle(
+        request_id=held.request_id, actual=Charge(tokens=70), now=NOW, tenant_id=check.tenant_id
+    )
+    assert again.status == "already_settled"
+    found = await state(backend, check)
+    assert (found.used, found.reserved) == (70, 0)

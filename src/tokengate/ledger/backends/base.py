@@ -51,8 +51,14 @@ class LedgerBackend(Protocol):
         """Admit a request against every check at once, or deny it and change nothing."""
         ...
 
-    async def settle(self, *, request_id: str, actual: Charge, now: datetime) -> SettleResult:
-        """Release a reservation and add the request's real usage to the counters it held."""
+    async def settle(
+        self, *, request_id: str, actual: Charge, now: datetime, tenant_id: int | None = None
+    ) -> SettleResult:
+        """Release a reservation and add the request's real usage to the counters it held.
+
+        ``tenant_id``, when the caller knows it, spares a backend the look-up of the
+        reservation's tenant (one round trip on Redis).
+        """
         ...
 
     async def release(self, *, request_id: str) -> bool:

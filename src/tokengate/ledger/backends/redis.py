@@ -150,9 +150,11 @@ class RedisLedger:
         tenant = await self._client.get(self._tenant_key(request_id))
         return None if tenant is None else codec.text(tenant)
 
-    async def settle(self, *, request_id: str, actual: Charge, now: datetime) -> SettleResult:
+    async def settle(
+        self, *, request_id: str, actual: Charge, now: datetime, tenant_id: int | None = None
+    ) -> SettleResult:
         """Release a reservation and add the request's real usage to the counters it held."""
-        tenant = await self._tenant_of(request_id)
+        tenant = str(tenant_id) if tenant_id is not None else await self._tenant_of(request_id)
         if tenant is None:
             return SettleResult("unknown")
         base = self._base(tenant)

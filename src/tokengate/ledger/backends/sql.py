@@ -105,7 +105,9 @@ class SqlLedger:
                 # Created in a transaction of their own, holding no lock, then tried again.
                 await self._write(partial(tx.ensure, missing=error.missing))
 
-    async def settle(self, *, request_id: str, actual: Charge, now: datetime) -> SettleResult:
+    async def settle(
+        self, *, request_id: str, actual: Charge, now: datetime, tenant_id: int | None = None
+    ) -> SettleResult:
         """Release a reservation and add the request's real usage to the counters it held."""
         return await self._write(lambda conn: tx.settle(conn, request_id, actual, now))
 
