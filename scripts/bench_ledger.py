@@ -22,6 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
+import uvloop
 from redis.asyncio import Redis
 
 from tokengate.db import create_engine, utcnow
@@ -217,7 +218,8 @@ def run() -> None:
         "--rate", type=float, action="append", default=None, help="open-loop pairs/s (repeatable)"
     )
     args = parser.parse_args()
-    results = asyncio.run(main(args.callers, args.duration, args.rate or [50.0, 500.0]))
+    # uvloop, as `tokengate serve` runs
+    results = uvloop.run(main(args.callers, args.duration, args.rate or [100.0, 1000.0]))
     print(f"reserve+settle, {args.callers} concurrent callers, {args.duration:g} s each")  # noqa: T201
     print("| backend, load | pairs | pairs/s | p50 ms | p99 ms |")  # noqa: T201
     print("|---|---:|---:|---:|---:|")  # noqa: T201

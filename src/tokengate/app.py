@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import aiohttp
+import structlog
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
@@ -33,6 +34,7 @@ from tokengate.usage.api import router as usage_router
 from tokengate.usage.writer import UsageWriter
 
 UPSTREAM_CONNECTIONS = 1000
+log = structlog.get_logger()
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -92,6 +94,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(TokengateError, _on_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _on_validation)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _on_http)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _on_unexpected)
     return app
 
 
@@ -113,6 +116,13 @@ async def _on_error(request: Request, error: TokengateError) -> Response:
 
 async def _on_validation(request: Request, error: RequestValidationError) -> Response:
     return api_errors.validation_error_response(request, error)
+
+
+async def _on_unexpected(request: Request, error: Exception) -> Response:
+    # the one place a bug is caught on a request: logged with its traceback, answered in the
+    # surface's own shape instead of a bare 500
+    log.error("unexpected error", path=request.url.path, exc_info=error)
+    return await _on_error(request, TokengateError())
 
 
 async def _on_http(request: Request, error: HTTPException) -> Response:

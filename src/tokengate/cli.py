@@ -95,6 +95,7 @@ def mock_provider(
     ttft_ms: Annotated[float, typer.Option(help="extra delay before the first chunk")] = 0.0,
     tokens_per_second: Annotated[float, typer.Option(help="stream pace (0: no pacing)")] = 0.0,
     completion_tokens: Annotated[int, typer.Option(help="tokens generated per answer")] = 40,
+    record: Annotated[bool, typer.Option(help="keep the last requests for inspection")] = True,
 ) -> None:
     """Serve the mock LLM provider (OpenAI and Anthropic wire formats)."""
     from tokengate.mockprovider import MockConfig, serve_mock_provider
@@ -104,6 +105,7 @@ def mock_provider(
         ttft_ms=ttft_ms,
         tokens_per_second=tokens_per_second,
         completion_tokens=completion_tokens,
+        record_requests=record,
     )
     serve_mock_provider(host=host, port=port, config=config)
 

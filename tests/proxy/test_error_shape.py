@@ -5,10 +5,13 @@ import inspect
 import httpx
 import pytest
 from starlette.requests import Request
+from starlette.responses import Response
 
 from tokengate import errors
 from tokengate.api_errors import api_error_response
+from tokengate.app import create_app
 from tokengate.proxy.errors import openai_error_response
+from tokengate.settings import Settings
 
 ERROR_CLASSES = [
     cls
@@ -65,3 +68,22 @@ async def test_unknown_v1_route_is_openai_shaped(client: httpx.AsyncClient) -> N
         405,
         "invalid_request_error",
     )
+
+
+async def test_a_bug_is_answered_in_the_surface_shape(settings: Settings) -> None:
+    app = create_app(settings)
+
+    async def broken(request: Request) -> Response:
+        raise RuntimeError("a bug")
+
+    app.add_route("/v1/broken", broken, methods=["GET"])
+    app.add_route("/api/v1/broken", broken, methods=["GET"])
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://t") as client,
+    ):
+        v1 = await client.get("/v1/broken")
+        api = await client.get("/api/v1/broken")
+    assert (v1.status_code, v1.json()["error"]["type"]) == (500, "api_error")
+    assert (api.status_code, api.json()["error"]["code"]) == (500, "internal_error")

@@ -1,0 +1,243 @@
+"""Benchmark the gateway against the mock provider alone: ``python -m scripts.bench --help``.
+
+Both servers run as subprocesses on loopback ports; see docs/benchmarks.md for what is measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import TextIO
+
+import orjson
+import uvloop
+from yarl import URL
+
+from scripts.bench_load import (
+    RequestSpec,
+    SendFn,
+    http_sender,
+    open_session,
+    run_closed_loop,
+    run_open_loop,
+)
+from scripts.bench_report import Load, Result, Scenario, Target, render_json, render_report
+from scripts.bench_servers import (
+    MODEL,
+    Stack,
+    cpu_seconds,
+    log_tail,
+    machine_busy_seconds,
+    process_tree,
+    provision,
+    rss_bytes,
+    started_stack,
+    wait_until_ready,
+)
+from scripts.bench_stats import Sample, summarize
+
+LOADS: tuple[Load, ...] = ("latency", "rate", "saturation")
+TARGETS: tuple[Target, ...] = ("mock", "gateway")
+PROMPT = [
+    {"role": "system", "content": "You are a concise assistant."},
+    {"role": "user", "content": "Explain in two sentences what an API gateway does."},
+]
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to run: phase lengths in seconds, the open-loop rate and the saturation concurrency."""
+
+    duration: float
+    warmup: float
+    rate: float
+    concurrency: int
+    workers: int
+    json_path: Path | None
+    markdown: bool
+
+
+def parse_options(argv: list[str] | None = None) -> Options:
+    """Read the command line; ``--quick`` shortens every phase unless a length is given."""
+    parser = argparse.ArgumentParser(prog="python -m scripts.bench", description=__doc__)
+    parser.add_argument("--duration", type=float, help="seconds measured per scenario (10)")
+    parser.add_argument("--warmup", type=float, help="seconds of discarded warm-up (2)")
+    parser.add_argument("--rate", type=float, default=200.0, help="open-loop requests/s (200)")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=32,
+        help="saturation clients; also the open loop's connection pool (32)",
+    )
+    parser.add_argument("--workers", type=int, default=1, help="gateway worker processes (1)")
+    parser.add_argument("--quick", action="store_true", help="2 s scenarios, 0.5 s warm-up")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results here")
+    parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
+    args = parser.parse_args(argv)
+    duration = args.duration if args.duration is not None else 2.0 if args.quick else 10.0
+    warmup = args.warmup if args.warmup is not None else 0.5 if args.quick else 2.0
+    if duration <= 0 or warmup < 0 or args.rate <= 0 or args.concurrency < 1 or args.workers < 1:
+        parser.error("durations, rate, concurrency and workers must be positive")
+    return Options(
+        duration=duration,
+        warmup=warmup,
+        rate=args.rate,
+        concurrency=args.concurrency,
+        workers=args.workers,
+        json_path=args.json,
+        markdown=args.markdown,
+    )
+
+
+def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
+    """Run every scenario and print the report; return 1 when any request failed."""
+    options = parse_options(argv)
+    source = _source_state()
+    with (
+        tempfile.TemporaryDirectory(prefix="tokengate-bench-") as tmp,
+        started_stack(workdir=Path(tmp), workers=options.workers) as stack,
+        asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
+    ):
+        results, memory = runner.run(_run_all(stack, options))
+    meta = {
+        "date": time.strftime("%Y-%m-%d"),
+        "source": source,
+        "duration_s": options.duration,
+        "warmup_s": options.warmup,
+        "rate": options.rate,
+        "concurrency": options.concurrency,
+        "workers": options.workers,
+        **memory,
+    }
+    out.write(render_report(results, meta, markdown=options.markdown))
+    if options.json_path is not None:
+        options.json_path.write_bytes(render_json(results, meta))
+    return 1 if any(r.summary.errors for r in results) else 0
+
+
+async def _run_all(stack: Stack, options: Options) -> tuple[list[Result], dict[str, int]]:
+    await wait_until_ready(stack)
+    key = await provision(stack)
+    memory = {"gateway_rss_start_bytes": rss_bytes(process_tree(stack.gateway.pid))}
+    urls = {"mock": stack.mock_url, "gateway": f"{stack.gateway_url}/v1"}
+    results = []
+    for load in LOADS:
+        for stream in (False, True):
+            for target in TARGETS:
+                scenario = Scenario(load=load, stream=stream, target=target)
+                sys.stderr.write(f"bench: {scenario.label(options.rate, options.concurrency)}\n")
+                spec = _request(urls[target], key, stream=stream)
+                results.append(await _run_scenario(scenario, spec, stack, options))
+    memory["gateway_rss_end_bytes"] = rss_bytes(process_tree(stack.gateway.pid))
+    if any(r.summary.errors for r in results):
+        # the logs vanish with the temporary directory: show why requests failed while we can
+        for name in ("gateway", "mock"):
+            sys.stderr.write(f"bench: the end of the {name}'s log:\n{log_tail(stack, name)}\n")
+    return results, memory
+
+
+async def _run_scenario(
+    scenario: Scenario, spec: RequestSpec, stack: Stack, options: Options
+) -> Result:
+    connections = 1 if scenario.load == "latency" else options.concurrency
+    meters = _cpu_meters(stack)
+    async with open_session(connections) as session:
+        send = http_sender(session, spec)
+        if options.warmup:
+            await _phase(scenario.load, send, options, options.warmup)
+        before = {name: meter() for name, meter in meters.items()}
+        started = time.perf_counter()
+        samples = await _phase(scenario.load, send, options, options.duration)
+        wall = time.perf_counter() - started
+        spent = {name: meter() - before[name] for name, meter in meters.items()}
+    # whatever else ran on the machine meanwhile: it competed for the same cores
+    machine = spent.pop("machine")
+    spent["other processes"] = max(0.0, machine - sum(spent.values()))
+    return Result(scenario=scenario, summary=summarize(samples), cpu_seconds=spent, wall=wall)
+
+
+async def _phase(load: Load, send: SendFn, options: Options, duration: float) -> list[Sample]:
+    if load == "latency":
+        return await run_closed_loop(send, concurrency=1, duration=duration)
+    if load == "rate":
+        return await run_open_loop(send, rate=options.rate, duration=duration)
+    return await run_closed_loop(send, concurrency=options.concurrency, duration=duration)
+
+
+def _cpu_meters(stack: Stack) -> dict[str, Callable[[], float]]:
+    # the gateway's tree is read once per scenario: with --workers it includes every worker
+    gateway, mock = process_tree(stack.gateway.pid), process_tree(stack.mock.pid)
+    return {
+        "gateway": lambda: cpu_seconds(gateway),
+        "mock": lambda: cpu_seconds(mock),
+        "load generator": time.process_time,
+        "machine": machine_busy_seconds,
+    }
+
+
+def _request(base_url: str, key: str, *, stream: bool) -> RequestSpec:
+    body: dict[str, object] = {"model": MODEL, "messages": PROMPT}
+    if stream:
+        # asked of both targets, so that each sends the client the same events
+        body |= {"stream": True, "stream_options": {"include_usage": True}}
+    return RequestSpec(
+        url=URL(f"{base_url}/chat/completions"),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        body=orjson.dumps(body),
+        stream=stream,
+    )
+
+
+def _source_state() -> str:
+    """Name the code under test: the commit, and whether src/ differs from it."""
+    repo = Path(__file__).resolve().parents[1]
+    spec = importlib.util.find_spec("tokengate")
+    origin = Path(spec.origin).parent if spec is not None and spec.origin else None
+    if origin != repo / "src" / "tokengate":
+        # e.g. PYTHONPATH pointing at an exported snapshot: the servers inherit it
+        return f"tokengate imported from {origin}"
+    git = shutil.which("git")
+    if git is None:
+        return "unknown"
+
+    def run(*args: str) -> str:
+        command = [git, "-C", str(repo), *args]
+        done = subprocess.run(command, capture_output=True, check=False)  # noqa: S603
+        return done.stdout.decode().strip() if done.returncode == 0 else ""
+
+    commit = run("rev-parse", "--short", "HEAD") or "unknown"
+    changed = run("status", "--porcelain", "--", "src")
+    return f"{commit} + uncommitted changes in src/" if changed else commit
+
+
+def _stop_on_sigterm() -> None:
+    """Treat SIGTERM like Ctrl-C, so that the servers are stopped on the way out."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        # while the event loop runs, asyncio's own SIGINT handler cancels the run cleanly
+        on_interrupt = signal.getsignal(signal.SIGINT)
+        if not callable(on_interrupt):
+            raise KeyboardInterrupt
+        on_interrupt(signal.SIGINT, frame)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+if __name__ == "__main__":
+    _stop_on_sigterm()
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.stderr.write("bench: interrupted; the mock and the gateway were stopped\n")
+        sys.exit(130)
