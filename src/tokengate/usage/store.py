@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Executable, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,14 +29,19 @@ async def insert_events(session: AsyncSession, *, rows: list[dict[str, object]])
 async def add_to_hourly(session: AsyncSession, *, rows: list[dict[str, object]]) -> None:
     """Upsert rollup rows (distinct keys), adding the sums (ON CONFLICT on both dialects)."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    # one statement, executed for many rows: compiled once and cached, whatever the batch size
+    await session.execute(_upsert_hourly(dialect), rows)
+
+
+@cache
+def _upsert_hourly(dialect: str) -> Executable:
     builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = builder(UsageHourly).values(rows)
+    statement = builder(UsageHourly)
     table = UsageHourly.__table__
-    statement = statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=list(ROLLUP_KEY),
         set_={name: table.c[name] + statement.excluded[name] for name in ROLLUP_SUMS},
     )
-    await session.execute(statement)
 
 
 async def list_events(
