@@ -1,25 +1,27 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import run_sync
-from tokengate.db import create_engine, create_session_factory, utcnow
+from tokengate.db import create_engine, create_session_factory
 from tokengate.errors import UsageNotRecorded
 from tokengate.migrate import upgrade_database
 from tokengate.usage.models import UsageEvent, UsageHourly
 from tokengate.usage.schemas import UsageRecord
 from tokengate.usage.writer import UsageWriter
 
+AT = datetime(2026, 11, 2, 10, 30, tzinfo=UTC)
+
 
 def record(n: int, *, minutes: int = 0) -> UsageRecord:
     return UsageRecord(
         request_id=f"req-{n}",
-        created_at=utcnow() - timedelta(minutes=minutes),
+        created_at=AT - timedelta(minutes=minutes),
         tenant_id=1,
         team_id=None,
         user_id=1 + n % 2,
@@ -41,8 +43,8 @@ def record(n: int, *, minutes: int = 0) -> UsageRecord:
     )
 
 
-async def test_concurrent_writes_share_batches_and_rollups_add_up(database_url: str) -> None:
-    engine = create_engine(database_url)
+async def test_concurrent_writes_share_batches_and_rollups_add_up(any_database_url: str) -> None:
+    engine = create_engine(any_database_url)
     writer = UsageWriter(create_session_factory(engine))
     writer.start()
     try:
@@ -53,6 +55,12 @@ async def test_concurrent_writes_share_batches_and_rollups_add_up(database_url: 
             output = await session.scalar(select(func.sum(UsageHourly.output_tokens)))
             requests = await session.scalar(select(func.sum(UsageHourly.requests)))
         assert (events, output, requests) == (200, sum(range(200)), 200)
+        # a second batch adds to the same hour's rollup rows (ON CONFLICT … DO UPDATE)
+        await asyncio.gather(*(writer.write(record(n + 1000)) for n in range(10)))
+        async with create_session_factory(engine)() as session:
+            rows = await session.scalar(select(func.count()).select_from(UsageHourly))
+            requests = await session.scalar(select(func.sum(UsageHourly.requests)))
+        assert (rows, requests) == (2, 210)
     finally:
         await writer.stop()
         await engine.dispose()
