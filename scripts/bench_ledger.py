@@ -29,40 +29,27 @@ from tokengate.db import create_engine, utcnow
 from tokengate.ledger.backends.base import LedgerBackend
 from tokengate.ledger.backends.redis import RedisLedger
 from tokengate.ledger.backends.sql import SqlLedger
-from tokengate.ledger.types import Charge, Demand, LimitCheck
+from tokengate.ledger.types import Charge, Demand, LimitCheck, Metric, Window
 from tokengate.migrate import upgrade_database
 
+
+def _check(limit_id: int, metric: Metric, window: Window, amount: int) -> LimitCheck:
+    return LimitCheck(
+        limit_id=limit_id,
+        tenant_id=1,
+        metric=metric,
+        window=window,
+        timezone="Asia/Seoul",
+        amount=amount,
+        ceiling=amount,
+        mode="block",
+    )
+
+
 CHECKS = [
-    LimitCheck(
-        limit_id=-1,
-        tenant_id=1,
-        metric="tokens",
-        window="month",
-        timezone="Asia/Seoul",
-        amount=10**15,
-        ceiling=10**15,
-        mode="block",
-    ),
-    LimitCheck(
-        limit_id=2,
-        tenant_id=1,
-        metric="cost",
-        window="day",
-        timezone="Asia/Seoul",
-        amount=10**15,
-        ceiling=10**15,
-        mode="block",
-    ),
-    LimitCheck(
-        limit_id=3,
-        tenant_id=1,
-        metric="requests",
-        window="minute",
-        timezone="Asia/Seoul",
-        amount=10**12,
-        ceiling=10**12,
-        mode="block",
-    ),
+    _check(-1, "tokens", "month", 10**15),
+    _check(2, "cost", "day", 10**15),
+    _check(3, "requests", "minute", 10**12),
 ]
 DEMAND = Demand(
     fixed=Charge(tokens=300, cost_micros=150, requests=1),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
@@ -24,23 +26,7 @@ def openai_error_body(error: TokengateError, locale: Locale) -> dict[str, object
 
 def openai_error_response(request: Request, error: TokengateError) -> Response:
     """Render an error for a ``/v1`` client, in the caller's language."""
-    locale: Locale | None = getattr(request.state, "locale", None)
-    if locale is None:
-        locale = pick_locale(
-            accept_language=request.headers.get("accept-language"),
-            account_locale=None,
-            fallback="en",
-        )
-    headers = {**error.headers()}
-    request_id = getattr(request.state, "request_id", None)
-    if request_id:
-        headers["x-request-id"] = request_id
-    return Response(
-        orjson.dumps(openai_error_body(error, locale)),
-        status_code=status_of(error),
-        media_type="application/json",
-        headers=headers,
-    )
+    return _render(request, error, openai_error_body, id_header="x-request-id")
 
 
 # Anthropic's error types for each OpenAI-style type tokengate uses
@@ -62,6 +48,16 @@ def anthropic_error_body(error: TokengateError, locale: Locale) -> dict[str, obj
 
 def anthropic_error_response(request: Request, error: TokengateError) -> Response:
     """Render an error for an Anthropic client (``/v1/messages``)."""
+    return _render(request, error, anthropic_error_body, id_header="request-id")
+
+
+def _render(
+    request: Request,
+    error: TokengateError,
+    body: Callable[[TokengateError, Locale], dict[str, object]],
+    *,
+    id_header: str,
+) -> Response:
     locale: Locale | None = getattr(request.state, "locale", None)
     if locale is None:
         locale = pick_locale(
@@ -72,9 +68,9 @@ def anthropic_error_response(request: Request, error: TokengateError) -> Respons
     headers = {**error.headers()}
     request_id = getattr(request.state, "request_id", None)
     if request_id:
-        headers["request-id"] = request_id
+        headers[id_header] = request_id
     return Response(
-        orjson.dumps(anthropic_error_body(error, locale)),
+        orjson.dumps(body(error, locale)),
         status_code=status_of(error),
         media_type="application/json",
         headers=headers,
