@@ -25,6 +25,7 @@ async def test_model_key_is_encrypted_and_masked(
     assert model["base_url"] == "http://127.0.0.1:9000/v1"
     assert (model["input_price_per_mtok"], model["output_price_per_mtok"]) == ("0.15", "0.6")
     assert model["cached_input_price_per_mtok"] == "0.15"
+    assert model["cache_write_price_per_mtok"] == "0.15"  # defaults to the input price
     listed = (await client.get("/api/v1/models", headers=admin_headers)).json()
     assert listed["items"] == [model]
     assert "sk-provider-secret-9876" not in str(listed)

@@ -53,6 +53,7 @@ def make_engine(spec: ModelSpec, *, model_id: int) -> Engine:
         input_price=int(spec.input_price_per_mtok * 1_000_000),
         output_price=int(spec.output_price_per_mtok * 1_000_000),
         cached_input_price=int(spec.cached_input_price_per_mtok * 1_000_000),
+        cache_write_price=int(spec.input_price_per_mtok * 1_000_000),
         default_max_tokens=None,
         max_tokens_cap=None,
     )

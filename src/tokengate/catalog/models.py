@@ -25,6 +25,7 @@ class Model(Base):
     input_price: Mapped[int] = mapped_column(BigInteger, default=0)
     output_price: Mapped[int] = mapped_column(BigInteger, default=0)
     cached_input_price: Mapped[int] = mapped_column(BigInteger, default=0)
+    cache_write_price: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     default_max_tokens: Mapped[int | None] = mapped_column(Integer, default=None)
     max_max_tokens: Mapped[int | None] = mapped_column(Integer, default=None)
     status: Mapped[str] = mapped_column(String(16), default="active")

@@ -23,6 +23,9 @@ class ModelCreate(BaseModel):
     cached_input_price_per_mtok: Decimal | None = Field(
         default=None, ge=0, max_digits=18, decimal_places=6
     )
+    cache_write_price_per_mtok: Decimal | None = Field(
+        default=None, ge=0, max_digits=18, decimal_places=6
+    )
     default_max_tokens: int | None = Field(default=None, ge=1)
     max_tokens_cap: int | None = Field(default=None, ge=1)
 
@@ -37,6 +40,7 @@ class ModelPublic(BaseModel):
     input_price_per_mtok: Decimal
     output_price_per_mtok: Decimal
     cached_input_price_per_mtok: Decimal
+    cache_write_price_per_mtok: Decimal
     default_max_tokens: int | None
     max_tokens_cap: int | None
     status: str
@@ -55,13 +59,20 @@ class Route(BaseModel):
     input_price: int
     output_price: int
     cached_input_price: int
+    cache_write_price: int
     default_max_tokens: int | None
     max_tokens_cap: int | None
 
 
 class TokenUsage(BaseModel):
-    """Tokens of one request by kind; ``input_tokens`` includes ``cached_tokens``."""
+    """Tokens of one request by kind.
+
+    ``input_tokens`` includes the prompt's cache reads (``cached_tokens``) and cache writes
+    (``cache_write_tokens``); ``output_tokens`` includes ``reasoning_tokens``.
+    """
 
     input_tokens: int = 0
     output_tokens: int = 0
     cached_tokens: int = 0
+    cache_write_tokens: int = 0
+    reasoning_tokens: int = 0

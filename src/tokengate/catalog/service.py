@@ -35,6 +35,11 @@ async def register_model(
             if data.cached_input_price_per_mtok is not None
             else input_price
         ),
+        cache_write_price=(
+            _to_micros(data.cache_write_price_per_mtok)
+            if data.cache_write_price_per_mtok is not None
+            else input_price
+        ),
         default_max_tokens=data.default_max_tokens,
         max_max_tokens=data.max_tokens_cap,
     )
@@ -79,6 +84,7 @@ async def get_route(*, session: AsyncSession, box: SecretBox, name: str) -> Rout
         input_price=model.input_price,
         output_price=model.output_price,
         cached_input_price=model.cached_input_price,
+        cache_write_price=model.cache_write_price,
         default_max_tokens=model.default_max_tokens,
         max_tokens_cap=model.max_max_tokens,
     )
@@ -87,9 +93,11 @@ async def get_route(*, session: AsyncSession, box: SecretBox, name: str) -> Rout
 def price_usage(*, route: Route, usage: TokenUsage) -> int:
     """Return a request's cost in integer micro-units, rounded half up once per request."""
     cached = min(usage.cached_tokens, usage.input_tokens)
+    written = min(usage.cache_write_tokens, usage.input_tokens - cached)
     total = (
-        (usage.input_tokens - cached) * route.input_price
+        (usage.input_tokens - cached - written) * route.input_price
         + cached * route.cached_input_price
+        + written * route.cache_write_price
         + usage.output_tokens * route.output_price
     )
     return (total + PER_MTOK // 2) // PER_MTOK
@@ -111,6 +119,7 @@ def _public(model: Model, box: SecretBox) -> ModelPublic:
         input_price_per_mtok=Decimal(model.input_price) / MICROS,
         output_price_per_mtok=Decimal(model.output_price) / MICROS,
         cached_input_price_per_mtok=Decimal(model.cached_input_price) / MICROS,
+        cache_write_price_per_mtok=Decimal(model.cache_write_price) / MICROS,
         default_max_tokens=model.default_max_tokens,
         max_tokens_cap=model.max_max_tokens,
         status=model.status,

@@ -34,6 +34,7 @@ def usage_from_payload(payload: dict[str, Any]) -> TokenUsage | None:
         input_tokens=_count(usage.get("input_tokens")) + cached + written,
         output_tokens=_count(usage.get("output_tokens")),
         cached_tokens=cached,
+        cache_write_tokens=written,
     )
 
 

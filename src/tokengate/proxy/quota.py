@@ -72,7 +72,8 @@ async def admit_request(
     demand = Demand(
         fixed=Charge(
             tokens=prompt,
-            cost_micros=-(-prompt * route.input_price // PER_MTOK),
+            # priced at the dearest way a prompt token can be billed (a cache write may cost more)
+            cost_micros=-(-prompt * max(route.input_price, route.cache_write_price) // PER_MTOK),
             requests=1,
         ),
         output_micros_per_mtok=route.output_price,

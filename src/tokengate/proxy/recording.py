@@ -53,6 +53,8 @@ async def record_request(
         input_tokens=usage.input_tokens,
         output_tokens=usage.output_tokens,
         cached_tokens=usage.cached_tokens,
+        cache_write_tokens=usage.cache_write_tokens,
+        reasoning_tokens=usage.reasoning_tokens,
         cost_micros=catalog.price_usage(route=route, usage=usage) if route else 0,
         latency_ms=ctx.elapsed_ms(),
         ttft_ms=ttft_ms,

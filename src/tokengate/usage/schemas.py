@@ -24,6 +24,8 @@ class UsageRecord(BaseModel):
     input_tokens: int
     output_tokens: int
     cached_tokens: int
+    cache_write_tokens: int = 0
+    reasoning_tokens: int = 0
     cost_micros: int
     latency_ms: int
     ttft_ms: int | None
