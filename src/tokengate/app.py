@@ -30,6 +30,7 @@ from tokengate.quotas.api import router as quotas_router
 from tokengate.runtime import Runtime, get_runtime
 from tokengate.settings import Settings
 from tokengate.tenancy.api import router as tenancy_router
+from tokengate.upstreams import Upstreams
 from tokengate.usage.api import router as usage_router
 from tokengate.usage.writer import UsageWriter
 
@@ -49,6 +50,7 @@ def create_app(settings: Settings) -> FastAPI:
             open_ledger(settings, engine) as ledger,
         ):
             cache = HotCache()
+            metrics = GatewayMetrics.from_environment()
             sessions = create_session_factory(
                 engine, sync_session_class=tracked_session_class(cache.clear)
             )
@@ -61,7 +63,13 @@ def create_app(settings: Settings) -> FastAPI:
                 ledger=ledger,
                 cache=cache,
                 usage_writer=UsageWriter(sessions),
-                metrics=GatewayMetrics.from_environment(),
+                metrics=metrics,
+                routing=Upstreams(
+                    on_change=lambda deployment, state: metrics.circuit_state(
+                        deployment=str(deployment),
+                        state=state,  # type: ignore[arg-type]
+                    )
+                ),
             )
             app.state.runtime.usage_writer.start()
             tasks = [

@@ -31,6 +31,7 @@ CONFIG_TABLES = frozenset(
         "users",
         "api_keys",
         "models",
+        "model_deployments",
         "limits",
         "limit_grants",
         "limit_relaxations",

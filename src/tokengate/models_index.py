@@ -1,6 +1,6 @@
 """Every table of tokengate, gathered so migrations and tests see one metadata."""
 
-from tokengate.catalog.models import Model
+from tokengate.catalog.models import Deployment, Model
 from tokengate.config_epoch import ConfigEpoch
 from tokengate.db import Base
 from tokengate.keys.models import ApiKey
@@ -14,6 +14,7 @@ metadata = Base.metadata
 __all__ = [
     "ApiKey",
     "ConfigEpoch",
+    "Deployment",
     "Exemption",
     "Grant",
     "LedgerBucket",

@@ -13,6 +13,7 @@ from tokengate.hotcache import HotCache
 from tokengate.ledger.backends.base import LedgerBackend
 from tokengate.metrics import GatewayMetrics
 from tokengate.settings import Settings
+from tokengate.upstreams import Upstreams
 from tokengate.usage.writer import UsageWriter
 
 
@@ -29,6 +30,7 @@ class Runtime:
     cache: HotCache
     usage_writer: UsageWriter
     metrics: GatewayMetrics
+    routing: Upstreams
 
 
 def get_runtime(connection: HTTPConnection) -> Runtime:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tokengate.db import Base, UTCDateTime, utcnow
@@ -29,4 +29,22 @@ class Model(Base):
     default_max_tokens: Mapped[int | None] = mapped_column(Integer, default=None)
     max_max_tokens: Mapped[int | None] = mapped_column(Integer, default=None)
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # how requests are spread over the model's deployments: weighted or least_busy
+    routing: Mapped[str] = mapped_column(String(16), default="weighted", server_default="weighted")
+    # the weight of the deployment described by the columns above (the primary one)
+    weight: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Deployment(Base):
+    """One more upstream serving a model (same provider kind, its own URL, key and weight)."""
+
+    __tablename__ = "model_deployments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"), index=True)
+    upstream_model: Mapped[str] = mapped_column(String(200))
+    base_url: Mapped[str] = mapped_column(String(500))
+    api_key_encrypted: Mapped[str | None] = mapped_column(Text, default=None)
+    weight: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

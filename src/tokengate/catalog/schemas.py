@@ -30,6 +30,34 @@ class ModelCreate(BaseModel):
     max_tokens_cap: int | None = Field(default=None, ge=1)
 
 
+class DeploymentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    upstream_model: str = Field(min_length=1, max_length=200)
+    base_url: HttpUrl
+    api_key: str | None = Field(default=None, max_length=500)
+    weight: int = Field(default=1, ge=1, le=1000)
+
+
+class DeploymentPublic(BaseModel):
+    id: int
+    model_id: int
+    upstream_model: str
+    base_url: str
+    api_key: str | None = Field(description="masked: only the last four characters")
+    weight: int
+    primary: bool
+    circuit: str = Field(default="closed", description="this process's circuit breaker state")
+
+
+class ModelUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["active", "inactive"] | None = None
+    routing: Literal["weighted", "least_busy"] | None = None
+    weight: int | None = Field(default=None, ge=1, le=1000)
+
+
 class ModelPublic(BaseModel):
     id: int
     name: str
@@ -44,11 +72,26 @@ class ModelPublic(BaseModel):
     default_max_tokens: int | None
     max_tokens_cap: int | None
     status: str
+    routing: str
     created_at: datetime
 
 
+class Upstream(BaseModel):
+    """One deployment of a model, ready to call: ``id`` is negative for the primary one."""
+
+    id: int
+    upstream_model: str
+    base_url: str
+    api_key: str | None
+    weight: int
+
+
 class Route(BaseModel):
-    """Everything the relay needs to call a model's provider, secrets decrypted."""
+    """Everything the relay needs to call a model's provider, secrets decrypted.
+
+    ``upstream_model``, ``base_url`` and ``api_key`` are those of the deployment in use: the
+    primary one until ``on`` picks another of ``upstreams``.
+    """
 
     model_id: int
     name: str
@@ -62,6 +105,18 @@ class Route(BaseModel):
     cache_write_price: int
     default_max_tokens: int | None
     max_tokens_cap: int | None
+    routing: str = "weighted"
+    upstreams: list[Upstream] = Field(default_factory=list)
+
+    def on(self, upstream: Upstream) -> Route:
+        """This route, sent to one of its deployments."""
+        return self.model_copy(
+            update={
+                "upstream_model": upstream.upstream_model,
+                "base_url": upstream.base_url,
+                "api_key": upstream.api_key,
+            }
+        )
 
 
 class TokenUsage(BaseModel):

@@ -6,10 +6,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokengate.catalog import store
-from tokengate.catalog.models import Model
-from tokengate.catalog.schemas import MICROS, ModelCreate, ModelPublic, Route, TokenUsage
+from tokengate.catalog.models import Deployment, Model
+from tokengate.catalog.schemas import (
+    MICROS,
+    DeploymentCreate,
+    DeploymentPublic,
+    ModelCreate,
+    ModelPublic,
+    ModelUpdate,
+    Route,
+    TokenUsage,
+    Upstream,
+)
 from tokengate.crypto import SecretBox, mask_secret
-from tokengate.errors import Conflict
+from tokengate.errors import Conflict, NotFound
 from tokengate.pagination import Page, PageRequest, next_cursor
 
 PER_MTOK = 1_000_000
@@ -70,10 +80,27 @@ async def list_active_model_names(*, session: AsyncSession) -> list[str]:
 
 
 async def get_route(*, session: AsyncSession, box: SecretBox, name: str) -> Route | None:
-    """Return how to call the active model with this public name, or None."""
+    """Return how to call the active model with this public name (all its deployments), or None."""
     model = await store.get_model_by_name(session, name=name)
     if model is None or model.status != "active":
         return None
+    primary = Upstream(
+        id=-model.id,
+        upstream_model=model.upstream_model,
+        base_url=model.base_url,
+        api_key=_secret(box, model.api_key_encrypted),
+        weight=model.weight,
+    )
+    extra = [
+        Upstream(
+            id=d.id,
+            upstream_model=d.upstream_model,
+            base_url=d.base_url,
+            api_key=_secret(box, d.api_key_encrypted),
+            weight=d.weight,
+        )
+        for d in await store.list_deployments(session, model_id=model.id)
+    ]
     return Route(
         model_id=model.id,
         name=model.name,
@@ -87,6 +114,74 @@ async def get_route(*, session: AsyncSession, box: SecretBox, name: str) -> Rout
         cache_write_price=model.cache_write_price,
         default_max_tokens=model.default_max_tokens,
         max_tokens_cap=model.max_max_tokens,
+        routing=model.routing,
+        upstreams=[primary, *extra],
+    )
+
+
+def _secret(box: SecretBox, token: str | None) -> str | None:
+    return box.decrypt(token) if token else None
+
+
+async def _model(session: AsyncSession, model_id: int) -> Model:
+    model = await session.get(Model, model_id)
+    if model is None:
+        raise NotFound(f"model {model_id} does not exist")
+    return model
+
+
+async def update_model(
+    *, session: AsyncSession, box: SecretBox, model_id: int, data: ModelUpdate
+) -> ModelPublic:
+    """Activate or deactivate a model, or change how it spreads requests."""
+    model = await _model(session, model_id)
+    for field, value in data.model_dump(exclude_none=True).items():
+        setattr(model, field, value)
+    await session.flush()
+    return _public(model, box)
+
+
+async def add_deployment(
+    *, session: AsyncSession, box: SecretBox, model_id: int, data: DeploymentCreate
+) -> DeploymentPublic:
+    """Add an upstream serving a model (its provider kind is the model's)."""
+    model = await _model(session, model_id)
+    deployment = Deployment(
+        model_id=model.id,
+        upstream_model=data.upstream_model,
+        base_url=str(data.base_url).rstrip("/"),
+        api_key_encrypted=box.encrypt(data.api_key) if data.api_key else None,
+        weight=data.weight,
+    )
+    session.add(deployment)
+    await session.flush()
+    return _deployment_public(deployment.id, model.id, deployment, box, primary=False)
+
+
+async def list_deployments(
+    *, session: AsyncSession, box: SecretBox, model_id: int
+) -> list[DeploymentPublic]:
+    """A model's deployments, the primary one first, keys masked."""
+    model = await _model(session, model_id)
+    rows = await store.list_deployments(session, model_id=model.id)
+    return [
+        _deployment_public(-model.id, model.id, model, box, primary=True),
+        *(_deployment_public(d.id, model.id, d, box, primary=False) for d in rows),
+    ]
+
+
+def _deployment_public(
+    ident: int, model_id: int, row: Model | Deployment, box: SecretBox, *, primary: bool
+) -> DeploymentPublic:
+    secret = _secret(box, row.api_key_encrypted)
+    return DeploymentPublic(
+        id=ident,
+        model_id=model_id,
+        upstream_model=row.upstream_model,
+        base_url=row.base_url,
+        api_key=mask_secret(secret) if secret else None,
+        weight=row.weight,
+        primary=primary,
     )
 
 
@@ -123,6 +218,7 @@ def _public(model: Model, box: SecretBox) -> ModelPublic:
         default_max_tokens=model.default_max_tokens,
         max_tokens_cap=model.max_max_tokens,
         status=model.status,
+        routing=model.routing,
         created_at=model.created_at,
     )
 

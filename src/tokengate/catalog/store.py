@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tokengate.catalog.models import Model
+from tokengate.catalog.models import Deployment, Model
 from tokengate.pagination import PageRequest
 
 
@@ -22,3 +22,8 @@ async def list_models(
     if page.after is not None:
         query = query.where(Model.id > page.after)
     return list(await session.scalars(query.order_by(Model.id).limit(page.limit)))
+
+
+async def list_deployments(session: AsyncSession, *, model_id: int) -> list[Deployment]:
+    query = select(Deployment).where(Deployment.model_id == model_id)
+    return list(await session.scalars(query.order_by(Deployment.id)))

@@ -3,6 +3,7 @@ meter, settle, record."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -21,7 +22,9 @@ from tokengate.proxy.endpoints import CHAT, COMPLETIONS, EMBEDDINGS, MESSAGES, E
 from tokengate.proxy.quota import admit_request, output_cap, prompt_bound
 from tokengate.proxy.recording import record_failure, record_request
 from tokengate.proxy.streaming import SSE_HEADERS, EventFilter, StreamRelay, StreamResult
+from tokengate.routing import Attempt, Candidate, run_with_failover
 from tokengate.runtime import Runtime, get_runtime
+from tokengate.upstreams import classify
 from tokengate.usage.schemas import Outcome
 
 
@@ -92,11 +95,8 @@ async def _relay(
     _point_upstream(upstream_body, route, stream=ctx.stream, ask_usage=bridge.asks_stream_usage)
     extra = admission.remaining.headers()
     ctx.upstream_started = time.perf_counter()
-    upstream = await open_upstream(
-        runtime.http,
-        bridge.build(route=route, path=bridge.upstream_path, body=orjson.dumps(upstream_body)),
-        _timeouts(runtime),
-    )
+    upstream, route = await _open(runtime, route, bridge, upstream_body)
+    ctx.route = route
     if ctx.stream:
         streams = StreamContext(
             public_model=route.name,
@@ -113,6 +113,29 @@ async def _relay(
 def _wants_usage(body: dict[str, Any]) -> bool:
     options = body.get("stream_options")
     return isinstance(options, dict) and options.get("include_usage") is True
+
+
+async def _open(
+    runtime: Runtime, route: Route, bridge: Bridge, body: dict[str, Any]
+) -> tuple[aiohttp.ClientResponse, Route]:
+    """Open the upstream call on one of the model's deployments, failing over before the
+    first byte (connection refused, timeout, 429 or 5xx) and keeping the breakers informed."""
+    upstreams = {u.id: u for u in route.upstreams}
+    balancer = runtime.routing.balancer(route)
+
+    async def attempt(chosen: Attempt) -> tuple[aiohttp.ClientResponse, Route]:
+        target = route.on(upstreams[chosen.deployment.id])
+        body["model"] = target.upstream_model
+        request = bridge.build(route=target, path=bridge.upstream_path, body=orjson.dumps(body))
+        return await open_upstream(runtime.http, request, _timeouts(runtime)), target
+
+    return await run_with_failover(
+        candidates=[Candidate(model=route.name, balancer=balancer)],
+        attempt=attempt,
+        policy=runtime.routing.policy,
+        sleep=asyncio.sleep,
+        classify=classify,
+    )
 
 
 def _point_upstream(body: dict[str, Any], route: Route, *, stream: bool, ask_usage: bool) -> None:
