@@ -187,3 +187,22 @@ async def test_recording_is_bounded_and_optional(
     async with http.get("/v1/models") as response:
         assert response.status == 200
     assert mock.requests == []
+
+
+async def test_azure_layout_needs_an_api_version_and_takes_api_key(mock: RunningMock) -> None:
+    mock.set_config(MockConfig(api_key="azure-key"))
+    url = f"{mock.root_url}/openai/deployments/prod/chat/completions"
+    body = {"model": "prod", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 3}
+    async with aiohttp.ClientSession() as http:
+        async with http.post(url, json=body, headers={"api-key": "azure-key"}) as missing:
+            assert missing.status == 400
+            assert "api-version" in (await missing.json())["error"]["message"]
+        async with http.post(
+            url, params={"api-version": "2024-10-21"}, json=body, headers={"api-key": "azure-key"}
+        ) as answered:
+            assert answered.status == 200
+            assert (await answered.json())["usage"]["completion_tokens"] == 3
+        async with http.post(
+            url, params={"api-version": "2024-10-21"}, json=body, headers={"api-key": "wrong"}
+        ) as refused:
+            assert refused.status == 401

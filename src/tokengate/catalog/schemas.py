@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-Provider = Literal["openai", "openai_compatible", "anthropic"]
+# gemini: Google's OpenAI-compatible endpoint (…/v1beta/openai); azure: Azure OpenAI
+Provider = Literal["openai", "openai_compatible", "anthropic", "azure", "gemini"]
 MICROS = Decimal(1_000_000)
 
 

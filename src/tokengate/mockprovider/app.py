@@ -31,6 +31,17 @@ def create_mock_app(config: MockConfig | None = None) -> Starlette:
         Route(
             "/v1/messages", provider_endpoint(create_message, flavor="anthropic"), methods=["POST"]
         ),
+        # Azure OpenAI's layout: the deployment in the path, an api-version query parameter
+        Route(
+            "/openai/deployments/{deployment}/chat/completions",
+            provider_endpoint(chat_completions, flavor="openai"),
+            methods=["POST"],
+        ),
+        Route(
+            "/openai/deployments/{deployment}/embeddings",
+            provider_endpoint(embeddings, flavor="openai"),
+            methods=["POST"],
+        ),
         *CONTROL_ROUTES,
     ]
     app = Starlette(routes=routes, exception_handlers={404: unknown_route, 405: unknown_route})

@@ -17,6 +17,7 @@ from tokengate.mockprovider.state import MockState, RecordedRequest, get_state
 Handler = Callable[[JsonObject, MockConfig], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
 
+AZURE_PREFIX = "/openai/deployments/"
 REQUEST_ID_HEADERS: dict[Flavor, bytes] = {"openai": b"x-request-id", "anthropic": b"request-id"}
 MALFORMED: dict[Flavor, str] = {
     "openai": (
@@ -66,6 +67,8 @@ async def _scripted(
     """Return the scripted failure for this request, or None to let the handler answer."""
     if config.api_key is not None and not _authorized(request, config.api_key, flavor):
         return error_response(flavor, 401)
+    if request.url.path.startswith(AZURE_PREFIX) and "api-version" not in request.query_params:
+        return error_response(flavor, 400, "Missing required query parameter: api-version")
     if config.hang:
         await _hang(request.receive, state)
         return error_response(flavor, 503)
@@ -90,6 +93,9 @@ async def _handle(
 def _authorized(request: Request, api_key: str, flavor: Flavor) -> bool:
     # Anthropic takes x-api-key, and its 2.x SDK sends a bearer token instead.
     if flavor == "anthropic" and request.headers.get("x-api-key") == api_key:
+        return True
+    # Azure OpenAI takes api-key
+    if request.url.path.startswith(AZURE_PREFIX) and request.headers.get("api-key") == api_key:
         return True
     return request.headers.get("authorization") == f"Bearer {api_key}"
 

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from tokengate.catalog.schemas import Route, TokenUsage
 from tokengate.errors import InvalidRequest
-from tokengate.providers import anthropic, openai
+from tokengate.providers import anthropic, azure, openai
 from tokengate.providers.base import UpstreamRequest
 from tokengate.proxy.sse_anthropic import (
     AnthropicEvents,
@@ -64,13 +64,15 @@ def provider_format(route: Route) -> Format:
 def bridge_for(client: Format, route: Route, *, openai_path: str) -> Bridge:
     """The bridge from the client's format to the model's provider."""
     upstream = provider_format(route)
+    # Azure speaks OpenAI's format at its own URLs; Gemini through its OpenAI-compatible API
+    openai_build = azure.upstream_request if route.provider == "azure" else openai.upstream_request
     if client == "openai" and upstream == "openai":
         return Bridge(
             openai_path,
             _same,
             _same_model,
             openai.usage_from_payload,
-            openai.upstream_request,
+            openai_build,
             lambda c: OpenAIEvents(
                 client_wants_usage=c.client_wants_usage, model_swap=c.model_swap
             ),
@@ -108,7 +110,7 @@ def bridge_for(client: Format, route: Route, *, openai_path: str) -> Bridge:
         _checked(anthropic_to_openai_chat),
         lambda payload, model: openai_completion_to_anthropic(payload, model=model),
         openai.usage_from_payload,
-        openai.upstream_request,
+        openai_build,
         lambda c: OpenAIToAnthropicEvents(model=c.public_model, input_estimate=c.prompt_estimate),
         asks_stream_usage=True,
     )
