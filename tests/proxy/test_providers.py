@@ -73,3 +73,43 @@ async def test_gemini_uses_its_openai_compatible_endpoint(
     sent = upstream.requests[-1]
     assert (sent.path, sent.body["model"]) == ("/v1/chat/completions", "gemini-2.5-flash")
     assert sent.headers["authorization"] == "Bearer sk-upstream-secret-1234"
+
+
+async def test_model_parameters_get_their_defaults_and_bounds(
+    client: httpx.AsyncClient,
+    admin_headers: dict[str, str],
+    runtime: Runtime,
+    upstream: RunningMock,
+) -> None:
+    model = await make_model(
+        runtime,
+        base_url=upstream.base_url,
+        params={"temperature": {"default": 0.3, "max": 1.0}, "top_p": {"min": 0.5}},
+    )
+    member = await make_member(runtime)
+    headers = {"Authorization": f"Bearer {member.key}"}
+    await client.post("/v1/chat/completions", json=BODY, headers=headers)
+    await client.post(
+        "/v1/chat/completions", json={**BODY, "temperature": 1.7, "top_p": 0.1}, headers=headers
+    )
+    bad = await client.post(
+        "/v1/chat/completions", json={**BODY, "temperature": "hot"}, headers=headers
+    )
+    first, second = (r.body for r in upstream.requests)
+    assert (first["temperature"], "top_p" in first) == (0.3, False)
+    assert (second["temperature"], second["top_p"]) == (1.0, 0.5)
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "temperature"
+    listed = (await client.get("/api/v1/models", headers=admin_headers)).json()["items"]
+    assert listed[0]["params"]["temperature"] == {"default": 0.3, "min": None, "max": 1.0}
+    changed = await client.patch(
+        f"/api/v1/models/{model.id}",
+        json={"params": {"temperature": {"max": 0.5}}},
+        headers=admin_headers,
+    )
+    assert changed.json()["params"] == {"temperature": {"default": None, "min": None, "max": 0.5}}
+    wrong = await client.patch(
+        f"/api/v1/models/{model.id}",
+        json={"params": {"temperature": {"min": 2, "max": 1}}},
+        headers=admin_headers,
+    )
+    assert wrong.status_code == 422

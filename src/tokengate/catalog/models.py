@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tokengate.db import Base, UTCDateTime, utcnow
@@ -33,6 +33,10 @@ class Model(Base):
     routing: Mapped[str] = mapped_column(String(16), default="weighted", server_default="weighted")
     # the weight of the deployment described by the columns above (the primary one)
     weight: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # sampling parameters: {"temperature": {"default": 0.7, "min": 0, "max": 1}, …}
+    params: Mapped[dict[str, dict[str, float]]] = mapped_column(
+        JSON, default=dict, server_default="{}"
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -4,9 +4,32 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 # gemini: Google's OpenAI-compatible endpoint (…/v1beta/openai); azure: Azure OpenAI
+ParamName = Literal[
+    "temperature", "top_p", "frequency_penalty", "presence_penalty", "top_k", "seed"
+]
+
+
+class ParamRule(BaseModel):
+    """A model's rule for one sampling parameter: a default when absent, bounds when present."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    default: float | None = None
+    min: float | None = None
+    max: float | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ParamRule:
+        low = self.min if self.min is not None else float("-inf")
+        high = self.max if self.max is not None else float("inf")
+        if low > high or (self.default is not None and not low <= self.default <= high):
+            raise ValueError("need min <= default <= max")
+        return self
+
+
 Provider = Literal["openai", "openai_compatible", "anthropic", "azure", "gemini"]
 MICROS = Decimal(1_000_000)
 
@@ -29,6 +52,7 @@ class ModelCreate(BaseModel):
     )
     default_max_tokens: int | None = Field(default=None, ge=1)
     max_tokens_cap: int | None = Field(default=None, ge=1)
+    params: dict[ParamName, ParamRule] = Field(default_factory=dict)
 
 
 class DeploymentCreate(BaseModel):
@@ -57,6 +81,7 @@ class ModelUpdate(BaseModel):
     status: Literal["active", "inactive"] | None = None
     routing: Literal["weighted", "least_busy"] | None = None
     weight: int | None = Field(default=None, ge=1, le=1000)
+    params: dict[ParamName, ParamRule] | None = None
 
 
 class ModelPublic(BaseModel):
@@ -72,6 +97,7 @@ class ModelPublic(BaseModel):
     cache_write_price_per_mtok: Decimal
     default_max_tokens: int | None
     max_tokens_cap: int | None
+    params: dict[str, ParamRule]
     status: str
     routing: str
     created_at: datetime
@@ -108,6 +134,7 @@ class Route(BaseModel):
     max_tokens_cap: int | None
     routing: str = "weighted"
     upstreams: list[Upstream] = Field(default_factory=list)
+    params: dict[str, ParamRule] = Field(default_factory=dict)
 
     def on(self, upstream: Upstream) -> Route:
         """This route, sent to one of its deployments."""

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +15,8 @@ from tokengate.catalog.schemas import (
     ModelCreate,
     ModelPublic,
     ModelUpdate,
+    ParamName,
+    ParamRule,
     Route,
     TokenUsage,
     Upstream,
@@ -52,6 +55,7 @@ async def register_model(
         ),
         default_max_tokens=data.default_max_tokens,
         max_max_tokens=data.max_tokens_cap,
+        params=_params_json(data.params),
     )
     session.add(model)
     try:
@@ -116,7 +120,12 @@ async def get_route(*, session: AsyncSession, box: SecretBox, name: str) -> Rout
         max_tokens_cap=model.max_max_tokens,
         routing=model.routing,
         upstreams=[primary, *extra],
+        params={k: ParamRule.model_validate(v) for k, v in (model.params or {}).items()},
     )
+
+
+def _params_json(params: Mapping[ParamName, ParamRule]) -> dict[str, dict[str, float]]:
+    return {name: rule.model_dump(exclude_none=True) for name, rule in params.items()}
 
 
 def _secret(box: SecretBox, token: str | None) -> str | None:
@@ -135,7 +144,10 @@ async def update_model(
 ) -> ModelPublic:
     """Activate or deactivate a model, or change how it spreads requests."""
     model = await _model(session, model_id)
-    for field, value in data.model_dump(exclude_none=True).items():
+    changes = data.model_dump(exclude_none=True, exclude={"params"})
+    if data.params is not None:
+        changes["params"] = _params_json(data.params)
+    for field, value in changes.items():
         setattr(model, field, value)
     await session.flush()
     return _public(model, box)
@@ -217,6 +229,7 @@ def _public(model: Model, box: SecretBox) -> ModelPublic:
         cache_write_price_per_mtok=Decimal(model.cache_write_price) / MICROS,
         default_max_tokens=model.default_max_tokens,
         max_tokens_cap=model.max_max_tokens,
+        params={k: ParamRule.model_validate(v) for k, v in (model.params or {}).items()},
         status=model.status,
         routing=model.routing,
         created_at=model.created_at,

@@ -19,7 +19,7 @@ from tokengate.proxy import access
 from tokengate.proxy.bridges import Bridge, StreamContext, bridge_for
 from tokengate.proxy.context import RequestContext, read_json_body, require_string
 from tokengate.proxy.endpoints import CHAT, COMPLETIONS, EMBEDDINGS, MESSAGES, Endpoint
-from tokengate.proxy.quota import admit_request, output_cap, prompt_bound
+from tokengate.proxy.quota import admit_request, apply_params, output_cap, prompt_bound
 from tokengate.proxy.recording import record_failure, record_request
 from tokengate.proxy.streaming import SSE_HEADERS, EventFilter, StreamRelay, StreamResult
 from tokengate.routing import Attempt, Candidate, run_with_failover
@@ -82,6 +82,7 @@ async def _relay(
         _, cap = output_cap(body, route, default=default)
     prompt = prompt_bound(body)
     client_wants_usage = _wants_usage(body)
+    apply_params(body, route)
     upstream_body = bridge.to_upstream(body)
     admission = ctx.admission = await admit_request(
         runtime, ctx, caller=caller, route=route, prompt=prompt, cap=cap

@@ -129,3 +129,19 @@ async def settle_request(runtime: Runtime, ctx: RequestContext, usage: TokenUsag
         now=utcnow(),
     )
     runtime.metrics.ledger_latency(op="settle", seconds=time.perf_counter() - started)
+
+
+def apply_params(body: dict[str, Any], route: Route) -> None:
+    """Fill in a model's parameter defaults and keep the client's values within its bounds."""
+    for name, rule in route.params.items():
+        value = body.get(name)
+        if value is None:
+            if rule.default is not None:
+                body[name] = rule.default
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InvalidRequest(f"'{name}' must be a number.", param=name)
+        if rule.min is not None and value < rule.min:
+            body[name] = rule.min
+        elif rule.max is not None and value > rule.max:
+            body[name] = rule.max
