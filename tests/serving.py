@@ -12,12 +12,12 @@ from starlette.types import ASGIApp
 
 
 @asynccontextmanager
-async def serve_app(app: ASGIApp, *, lifespan: str = "on") -> AsyncIterator[str]:
-    """Serve ``app`` on 127.0.0.1 and a free port; yield its base URL."""
+async def serve_app(app: ASGIApp, *, lifespan: str = "on", port: int = 0) -> AsyncIterator[str]:
+    """Serve ``app`` on 127.0.0.1 and ``port`` (a free one by default); yield its base URL."""
     # IPPROTO_TCP lets asyncio turn off Nagle, else keep-alive requests wait ~40 ms
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind(("127.0.0.1", port))
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan=lifespan)  # type: ignore[arg-type]
     server = uvicorn.Server(config)

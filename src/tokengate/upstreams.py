@@ -18,6 +18,7 @@ from tokengate.errors import (
 )
 from tokengate.routing import (
     Balancer,
+    BreakerConfig,
     BreakerRegistry,
     Deployment,
     Failure,
@@ -36,9 +37,10 @@ class Upstreams:
         *,
         clock: Callable[[], float] = time.monotonic,
         on_change: Callable[[int, str], None] | None = None,
+        breaker: BreakerConfig | None = None,
     ) -> None:
         self._on_change = on_change
-        self.breakers = BreakerRegistry(clock=clock, listener=self._changed)
+        self.breakers = BreakerRegistry(clock=clock, config=breaker, listener=self._changed)
         self._balancers: dict[str, tuple[object, Balancer]] = {}
         # full jitter spreads retries of many requests failing together
         self.policy = RetryPolicy(jitter=random.random)
