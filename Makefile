@@ -48,8 +48,9 @@ test: lint typecheck pytest ## everything CI runs: lint, types, layers, tests
 
 check: test ## alias of test
 
-bench: install ## benchmarks against the mock provider (see docs/benchmarks.md)
+bench: install ## gateway vs the mock provider, then the ledger alone (see docs/benchmarks.md)
 	$(RUN) python -m scripts.bench $(BENCH_ARGS)
+	$(RUN) python -m scripts.bench_ledger $(LEDGER_BENCH_ARGS)
 
 dev: install ## serve with auto-reload for development
 	$(RUN) uvicorn --factory tokengate.asgi:create --reload
