@@ -25,6 +25,7 @@ Services raise these; only the edges (``proxy/errors.py`` for ``/v1``, ``api_err
         ├── UpstreamUnavailable         502 upstream_unavailable
         ├── UpstreamStatus              (the provider's status) upstream_status
         ├── UpstreamStreamCut           502 upstream_stream_cut
+        ├── UpstreamOverrun             502 upstream_overrun
         ├── NoDeploymentAvailable       503 no_deployment_available
         └── UpstreamTimeout             504 upstream_timeout
 """
@@ -274,6 +275,16 @@ class UpstreamStreamCut(UpstreamError):
     code = "upstream_stream_cut"
     message_en = "The model provider's stream ended unexpectedly."
     message_ko = "모델 제공자의 스트림이 예기치 않게 끊겼습니다."
+
+
+class UpstreamOverrun(UpstreamError):
+    """The provider streamed more output than the request's reservation: the stream is cut."""
+
+    code = "upstream_overrun"
+    message_en = (
+        "The model provider produced more than this request was allowed; the answer was cut."
+    )
+    message_ko = "모델 제공자가 이 요청에 허용된 양보다 많이 생성하여 응답을 중단했습니다."
 
 
 class NoDeploymentAvailable(UpstreamError):

@@ -71,6 +71,9 @@ async def _relay(
     ctx.model = require_string(body, "model")
     ctx.stream = endpoint.streams and body.get("stream") is True
     access.ensure_active(caller)
+    if body.get("n") not in (None, 1):
+        # each choice may use max_tokens: the reservation would not cover them
+        raise InvalidRequest("Only one choice per request (n = 1) is supported.", param="n")
     route = ctx.route = await access.resolve_model(runtime, caller, ctx.model)
     ctx.prompt_estimate = endpoint.estimate_prompt(endpoint.prompt_of(body))
     bridge = bridge_for(endpoint.client, route, openai_path=endpoint.upstream_path)
@@ -216,6 +219,7 @@ def _stream(
         on_finish=finish,
         locale=locale,
         in_flight=runtime.metrics.in_flight(),
+        output_limit=ctx.admission.reservation.output_tokens if ctx.admission else None,
     )
 
 

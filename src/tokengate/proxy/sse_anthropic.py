@@ -65,6 +65,7 @@ class AnthropicEvents:
         self.usage: TokenUsage | None = None
         self.done = False
         self.saw_output = False
+        self.output_events = 0
         self._input: dict[str, Any] = {}
         self._text: list[str] = []
 
@@ -88,7 +89,9 @@ class AnthropicEvents:
         elif kind == "content_block_delta":
             self.saw_output = True
             delta = data.get("delta") or {}
-            self._text.append(str(delta.get("text") or delta.get("partial_json") or ""))
+            text = str(delta.get("text") or delta.get("partial_json") or "")
+            self.output_events += 1 if text else 0
+            self._text.append(text)
         return event
 
     def terminator(self) -> bytes:
@@ -112,6 +115,7 @@ class AnthropicToOpenAIEvents:
         self.usage: TokenUsage | None = None
         self.done = False
         self.saw_output = False
+        self.output_events = 0
         self._text: list[str] = []
 
     def take(self, event: bytes) -> bytes | None:
@@ -123,6 +127,8 @@ class AnthropicToOpenAIEvents:
         self.usage = _as_usage(self._stream.usage)
         if kind == "content_block_delta":
             self.saw_output = True
+            delta = data.get("delta") or {}
+            self.output_events += 1 if (delta.get("text") or delta.get("partial_json")) else 0
         if kind == "message_stop":
             self.done = True
         out = [sse_bytes_openai(chunk) for chunk in chunks]
@@ -150,6 +156,7 @@ class OpenAIToAnthropicEvents:
         self.usage: TokenUsage | None = None
         self.done = False
         self.saw_output = False
+        self.output_events = 0
         self._held = MESSAGE_STOP
         self._text: list[str] = []
 
@@ -162,7 +169,9 @@ class OpenAIToAnthropicEvents:
             _, data = parse_event(event)
             if "error" in data:
                 raise _upstream_failure(data)
-            self._text.append(content_of(orjson.dumps(data)))
+            text = content_of(orjson.dumps(data))
+            self.output_events += 1 if text else 0
+            self._text.append(text)
             pairs = self._stream.feed(data)
             self.usage = _as_usage(self._stream.usage) if data.get("usage") else self.usage
         if any(kind == "content_block_delta" for kind, _ in pairs):

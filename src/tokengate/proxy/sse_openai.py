@@ -22,6 +22,8 @@ class OpenAIEvents:
         self.usage: TokenUsage | None = None
         self.done = False
         self.saw_output = False
+        # events that carried generated text: each holds at least one token
+        self.output_events = 0
         self._relayed: list[bytes] = []
 
     def take(self, event: bytes) -> bytes | None:
@@ -39,6 +41,8 @@ class OpenAIEvents:
                     return None
         else:
             self.saw_output = True
+            if carries_output(event):
+                self.output_events += 1
         self._relayed.append(event)
         if self.model_swap is not None:
             event = event.replace(*self.model_swap)
@@ -61,6 +65,17 @@ class OpenAIEvents:
             if line.startswith(b"data: {")
         ]
         return estimate_tokens("".join(text))
+
+
+_OUTPUT_MARKS = (b'"content":"', b'"text":"', b'"arguments":"', b'"reasoning_content":"')
+_EMPTY_MARKS = (b'"content":""', b'"text":""', b'"arguments":""', b'"reasoning_content":""')
+
+
+def carries_output(event: bytes) -> bool:
+    """Whether an OpenAI chunk holds generated text (cheaply: no JSON parsing)."""
+    return any(m in event for m in _OUTPUT_MARKS) and not all(
+        e in event for m, e in zip(_OUTPUT_MARKS, _EMPTY_MARKS, strict=True) if m in event
+    )
 
 
 def payload_of(event: bytes) -> dict[str, object] | None:

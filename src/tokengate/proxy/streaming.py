@@ -18,7 +18,7 @@ import anyio
 from starlette.types import Receive, Scope, Send
 
 from tokengate.catalog.schemas import TokenUsage
-from tokengate.errors import Locale, TokengateError, UpstreamStreamCut
+from tokengate.errors import Locale, TokengateError, UpstreamOverrun, UpstreamStreamCut
 from tokengate.providers.base import iter_chunks
 
 SSE_HEADERS = [
@@ -34,6 +34,7 @@ class EventFilter(Protocol):
     usage: TokenUsage | None
     done: bool
     saw_output: bool
+    output_events: int
 
     def take(self, event: bytes) -> bytes | None:
         """Return the bytes to send the client for one upstream event (None: nothing)."""
@@ -79,6 +80,8 @@ class StreamRelay:
     on_finish: Callable[[StreamResult], Awaitable[None]]
     locale: Locale = "en"
     in_flight: AbstractContextManager[object] = field(default_factory=nullcontext)
+    # the output tokens reserved: a stream with more output events than that is cut
+    output_limit: int | None = None
     result: StreamResult = field(default_factory=StreamResult)
     finished: bool = False
 
@@ -118,9 +121,11 @@ class StreamRelay:
         try:
             async for chunk in iter_chunks(self.upstream):
                 buffer += chunk.replace(b"\r\n", b"\n") if b"\r" in chunk else chunk
-                out, buffer = self._take_events(buffer)
+                out, buffer, overrun = self._take_events(buffer)
                 if out:
                     await send({"type": "http.response.body", "body": out, "more_body": True})
+                if overrun:
+                    raise UpstreamOverrun()
             if not self.events.done:
                 raise UpstreamStreamCut()
             # the terminator goes out only once the request is settled and recorded
@@ -139,15 +144,18 @@ class StreamRelay:
     async def _send(send: Send, body: bytes) -> None:
         await send({"type": "http.response.body", "body": body, "more_body": True})
 
-    def _take_events(self, buffer: bytes) -> tuple[bytes, bytes]:
+    def _take_events(self, buffer: bytes) -> tuple[bytes, bytes, bool]:
         # one pass over the buffer: slicing it again per event is quadratic on large bursts
         out: list[bytes] = []
         start = 0
         while (end := buffer.find(b"\n\n", start)) >= 0:
             kept = self.events.take(buffer[start : end + 2])
             start = end + 2
+            if self.output_limit is not None and self.events.output_events > self.output_limit:
+                # what fitted the reservation goes out; the rest of the stream does not
+                return b"".join(out), b"", True
             if self.result.ttft_ms is None and self.events.saw_output:
                 self.result.ttft_ms = self.elapsed_ms()
             if kept:
                 out.append(kept)
-        return b"".join(out), buffer[start:]
+        return b"".join(out), buffer[start:], False
