@@ -154,6 +154,10 @@ class PermissionDenied(TokengateError):
     message_en = "You are not allowed to do this."
     message_ko = "이 작업을 할 권한이 없습니다."
 
+    def headers(self) -> dict[str, str]:
+        """Tell the OpenAI and Anthropic SDKs not to retry: the answer will not change."""
+        return {"x-should-retry": "false"}
+
 
 class ModelNotAllowed(PermissionDenied):
     """The plan (or key) does not allow this model."""

@@ -7,6 +7,7 @@ import aiohttp
 import httpx
 import openai
 import pytest
+from openai.types.chat import ChatCompletionFunctionToolParam
 
 from tests.factories import Member, make_key, make_member, make_model
 from tests.proxy.test_chat import MESSAGES, events
@@ -228,3 +229,41 @@ async def test_client_disconnect_midstream_is_charged_for_what_was_relayed(
     [event] = await events(runtime)
     assert (event.status, event.estimated) == ("cancelled", True)
     assert 0 < event.output_tokens < 400
+
+
+async def test_refusals_are_typed_sdk_errors_without_retries(
+    gateway_url: str, member: Member, runtime: Runtime, upstream: RunningMock
+) -> None:
+    async with transaction(runtime.sessions) as session:
+        await tenancy.set_user_blocked(session=session, user_id=member.user.id, blocked=True)
+    # the SDK's default retry policy: it must not retry a refusal
+    sdk = openai.AsyncOpenAI(base_url=f"{gateway_url}/v1", api_key=member.key)
+    with pytest.raises(openai.PermissionDeniedError) as refused:
+        await sdk.chat.completions.create(model="C1", messages=MESSAGES)
+    await sdk.close()
+    assert refused.value.response.headers["x-should-retry"] == "false"
+    assert len(await events(runtime)) == 1
+
+
+async def test_tool_calls_round_trip_through_the_gateway(gateway_url: str, member: Member) -> None:
+    sdk = openai.AsyncOpenAI(base_url=f"{gateway_url}/v1", api_key=member.key, max_retries=0)
+    tools: list[ChatCompletionFunctionToolParam] = [
+        {
+            "type": "function",
+            "function": {
+                "name": "find_articles",
+                "description": "Search the newspaper archive",
+                "parameters": {"type": "object", "properties": {"query": {"type": "string"}}},
+            },
+        }
+    ]
+    completion = await sdk.chat.completions.create(
+        model="C1",
+        messages=MESSAGES,
+        tools=tools,
+        tool_choice="required",
+    )
+    await sdk.close()
+    call = completion.choices[0].message.tool_calls
+    assert completion.choices[0].finish_reason == "tool_calls" and call
+    assert call[0].type == "function" and call[0].function.name == "find_articles"
