@@ -10,6 +10,7 @@ import aiohttp
 import structlog
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from redis.asyncio import Redis
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -17,6 +18,7 @@ from starlette.responses import Response
 from tokengate import api_errors
 from tokengate.catalog.api import router as catalog_router
 from tokengate.config_epoch import tracked_session_class, watch_epoch
+from tokengate.config_events import ConfigEvents
 from tokengate.crypto import SecretBox
 from tokengate.db import create_engine, create_session_factory
 from tokengate.errors import MethodNotAllowed, NotFound, TokengateError
@@ -45,14 +47,22 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
         connector = aiohttp.TCPConnector(limit=UPSTREAM_CONNECTIONS, keepalive_timeout=30)
+        redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         async with (
             aiohttp.ClientSession(connector=connector, auto_decompress=False) as http,
             open_ledger(settings, engine) as ledger,
         ):
             cache = HotCache()
             metrics = GatewayMetrics.from_environment()
+            events = ConfigEvents(redis) if redis is not None else None
+
+            def changed() -> None:
+                cache.clear()
+                if events is not None:
+                    events.announce()
+
             sessions = create_session_factory(
-                engine, sync_session_class=tracked_session_class(cache.clear)
+                engine, sync_session_class=tracked_session_class(changed)
             )
             app.state.runtime = Runtime(
                 settings=settings,
@@ -74,8 +84,12 @@ def create_app(settings: Settings) -> FastAPI:
             app.state.runtime.usage_writer.start()
             tasks = [
                 asyncio.create_task(sweep_forever(ledger, settings.ledger_sweep_interval)),
-                asyncio.create_task(watch_epoch(sessions, cache.clear)),
+                asyncio.create_task(
+                    watch_epoch(sessions, cache.clear, interval=settings.config_poll_interval)
+                ),
             ]
+            if events is not None:
+                tasks.append(asyncio.create_task(events.listen(cache.clear)))
             try:
                 yield
             finally:
@@ -85,6 +99,8 @@ def create_app(settings: Settings) -> FastAPI:
                 await app.state.runtime.usage_writer.stop()
                 app.state.runtime.metrics.close()
                 await engine.dispose()
+                if redis is not None:
+                    await redis.aclose()
 
     app = FastAPI(
         title="tokengate",

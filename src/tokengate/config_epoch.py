@@ -82,7 +82,10 @@ async def read_epoch(sessions: async_sessionmaker[AsyncSession]) -> int:
 
 
 async def watch_epoch(
-    sessions: async_sessionmaker[AsyncSession], on_change: Callable[[], None]
+    sessions: async_sessionmaker[AsyncSession],
+    on_change: Callable[[], None],
+    *,
+    interval: float = EPOCH_POLL_SECONDS,
 ) -> None:
     """Call ``on_change`` whenever the epoch moves (another process changed the configuration)."""
     seen: int | None = None
@@ -97,4 +100,4 @@ async def watch_epoch(
             if epoch != seen:
                 seen = epoch
                 on_change()
-        await asyncio.sleep(EPOCH_POLL_SECONDS)
+        await asyncio.sleep(interval)

@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     upstream_read_timeout: float = Field(default=120.0, gt=0)
     upstream_total_timeout: float = Field(default=600.0, gt=0)
     default_locale: Literal["ko", "en"] = "ko"
+    config_poll_interval: float = Field(default=0.5, gt=0)
     ledger: Literal["sql", "redis"] = "sql"
     ledger_on_insufficient: Literal["reject", "clamp"] = "reject"
     ledger_min_output_tokens: int = Field(default=16, ge=1)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import httpx
+import pytest
+from fastapi import FastAPI
 from sqlalchemy import event
 
 from tests.factories import Member
@@ -73,4 +76,33 @@ async def test_a_block_in_another_process_applies_within_a_second(
         if response.status_code == 403:
             break
         await asyncio.sleep(0.1)
+    assert response.json()["error"]["code"] == "user_blocked"
+
+
+async def test_with_redis_a_change_is_announced_at_once(
+    member: Member, settings: Settings, app: FastAPI
+) -> None:
+    redis_url = os.environ.get("TOKENGATE_TEST_REDIS_URL")
+    if not redis_url:
+        pytest.skip("TOKENGATE_TEST_REDIS_URL is not set")
+    # the epoch poll is made too slow to matter: only the announcement can empty the cache
+    slow = settings.model_copy(update={"redis_url": redis_url, "config_poll_interval": 60.0})
+    gateway, admin = create_app(slow), create_app(slow)
+    headers = {"Authorization": f"Bearer {member.key}"}
+    async with gateway.router.lifespan_context(gateway), admin.router.lifespan_context(admin):
+        transport = httpx.ASGITransport(app=gateway)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            await asyncio.sleep(0.2)  # the first poll ran; the subscription is up
+            assert (
+                await client.post("/v1/chat/completions", json=BODY, headers=headers)
+            ).status_code == 200
+            async with transaction(admin.state.runtime.sessions) as session:
+                await tenancy.set_user_blocked(
+                    session=session, user_id=member.user.id, blocked=True
+                )
+            for _ in range(20):
+                response = await client.post("/v1/chat/completions", json=BODY, headers=headers)
+                if response.status_code == 403:
+                    break
+                await asyncio.sleep(0.05)
     assert response.json()["error"]["code"] == "user_blocked"
