@@ -135,3 +135,48 @@ async def test_model_status_and_routing_can_be_changed(
     assert (
         await client.patch("/api/v1/models/999", json={"status": "active"}, headers=admin_headers)
     ).status_code == 404
+
+
+async def test_fallback_models_take_over_when_every_deployment_fails(
+    client: httpx.AsyncClient, admin_headers: dict[str, str], runtime: Runtime, second: RunningMock
+) -> None:
+    primary = await make_model(runtime, base_url="http://127.0.0.1:9/v1")  # dead
+    await make_model(
+        runtime,
+        base_url=second.base_url,
+        name="C1-lite",
+        upstream_model="lite",
+        input_price_per_mtok="0.1",
+        output_price_per_mtok="0.5",
+    )
+    pricey = await make_model(
+        runtime,
+        base_url=second.base_url,
+        name="C9",
+        upstream_model="big",
+        input_price_per_mtok="9",
+        output_price_per_mtok="9",
+    )
+    path = f"/api/v1/models/{primary.id}"
+    refused = await client.patch(path, json={"fallbacks": [pricey.name]}, headers=admin_headers)
+    assert refused.status_code == 400 and "costs more" in refused.json()["error"]["message"]
+    unknown = await client.patch(path, json={"fallbacks": ["nope"]}, headers=admin_headers)
+    assert unknown.status_code == 400
+    changed = await client.patch(path, json={"fallbacks": ["C1-lite"]}, headers=admin_headers)
+    assert changed.json()["fallbacks"] == ["C1-lite"]
+
+    allowed = await make_member(runtime, allowed_models=["C1", "C1-lite"])
+    response = await client.post(
+        "/v1/chat/completions", json=BODY, headers={"Authorization": f"Bearer {allowed.key}"}
+    )
+    assert response.status_code == 200 and response.json()["model"] == "C1-lite"
+    assert second.requests[-1].body["model"] == "lite"
+    [event] = await events(runtime)
+    assert (event.model, event.status) == ("C1-lite", "ok")
+
+    # a fallback the caller's plan does not allow is not used
+    plain = await make_member(runtime, allowed_models=["C1"])
+    blocked = await client.post(
+        "/v1/chat/completions", json=BODY, headers={"Authorization": f"Bearer {plain.key}"}
+    )
+    assert blocked.status_code == 502

@@ -37,6 +37,8 @@ class Model(Base):
     params: Mapped[dict[str, dict[str, float]]] = mapped_column(
         JSON, default=dict, server_default="{}"
     )
+    # other models (public names) tried in order when every deployment of this one fails
+    fallbacks: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

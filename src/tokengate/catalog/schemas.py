@@ -82,6 +82,7 @@ class ModelUpdate(BaseModel):
     routing: Literal["weighted", "least_busy"] | None = None
     weight: int | None = Field(default=None, ge=1, le=1000)
     params: dict[ParamName, ParamRule] | None = None
+    fallbacks: list[str] | None = Field(default=None, max_length=5)
 
 
 class ModelPublic(BaseModel):
@@ -98,6 +99,7 @@ class ModelPublic(BaseModel):
     default_max_tokens: int | None
     max_tokens_cap: int | None
     params: dict[str, ParamRule]
+    fallbacks: list[str]
     status: str
     routing: str
     created_at: datetime
@@ -135,6 +137,7 @@ class Route(BaseModel):
     routing: str = "weighted"
     upstreams: list[Upstream] = Field(default_factory=list)
     params: dict[str, ParamRule] = Field(default_factory=dict)
+    fallbacks: list[str] = Field(default_factory=list)
 
     def on(self, upstream: Upstream) -> Route:
         """This route, sent to one of its deployments."""

@@ -22,7 +22,7 @@ from tokengate.catalog.schemas import (
     Upstream,
 )
 from tokengate.crypto import SecretBox, mask_secret
-from tokengate.errors import Conflict, NotFound
+from tokengate.errors import Conflict, InvalidRequest, NotFound
 from tokengate.pagination import Page, PageRequest, next_cursor
 
 PER_MTOK = 1_000_000
@@ -121,6 +121,7 @@ async def get_route(*, session: AsyncSession, box: SecretBox, name: str) -> Rout
         routing=model.routing,
         upstreams=[primary, *extra],
         params={k: ParamRule.model_validate(v) for k, v in (model.params or {}).items()},
+        fallbacks=list(model.fallbacks or []),
     )
 
 
@@ -144,6 +145,8 @@ async def update_model(
 ) -> ModelPublic:
     """Activate or deactivate a model, or change how it spreads requests."""
     model = await _model(session, model_id)
+    if data.fallbacks is not None:
+        await _check_fallbacks(session, model, data.fallbacks)
     changes = data.model_dump(exclude_none=True, exclude={"params"})
     if data.params is not None:
         changes["params"] = _params_json(data.params)
@@ -151,6 +154,19 @@ async def update_model(
         setattr(model, field, value)
     await session.flush()
     return _public(model, box)
+
+
+async def _check_fallbacks(session: AsyncSession, model: Model, names: list[str]) -> None:
+    # a request is reserved at its own model's prices: a fallback may not cost more
+    prices = ("input_price", "output_price", "cached_input_price", "cache_write_price")
+    for name in names:
+        other = await store.get_model_by_name(session, name=name)
+        if other is None or other.id == model.id:
+            raise InvalidRequest(f"{name!r} is not another registered model", param="fallbacks")
+        if any(getattr(other, p) > getattr(model, p) for p in prices):
+            raise InvalidRequest(
+                f"the fallback {name!r} costs more than {model.name!r}", param="fallbacks"
+            )
 
 
 async def add_deployment(
@@ -230,6 +246,7 @@ def _public(model: Model, box: SecretBox) -> ModelPublic:
         default_max_tokens=model.default_max_tokens,
         max_tokens_cap=model.max_max_tokens,
         params={k: ParamRule.model_validate(v) for k, v in (model.params or {}).items()},
+        fallbacks=list(model.fallbacks or []),
         status=model.status,
         routing=model.routing,
         created_at=model.created_at,

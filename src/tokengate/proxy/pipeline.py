@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -13,7 +14,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from tokengate.catalog.schemas import Route, TokenUsage
-from tokengate.errors import InvalidRequest, Locale, TokengateError, UpstreamError
+from tokengate.errors import (
+    InvalidRequest,
+    Locale,
+    ModelNotAllowed,
+    ModelNotFound,
+    TokengateError,
+    UpstreamError,
+)
 from tokengate.providers.base import Timeouts, open_upstream, read_body
 from tokengate.proxy import access
 from tokengate.proxy.bridges import Bridge, StreamContext, bridge_for
@@ -76,31 +84,18 @@ async def _relay(
         raise InvalidRequest("Only one choice per request (n = 1) is supported.", param="n")
     route = ctx.route = await access.resolve_model(runtime, caller, ctx.model)
     ctx.prompt_estimate = endpoint.estimate_prompt(endpoint.prompt_of(body))
-    bridge = bridge_for(endpoint.client, route, openai_path=endpoint.upstream_path)
-    cap = 0
-    if endpoint.generates:
-        if endpoint.cap_required and "max_tokens" not in body:
-            raise InvalidRequest("'max_tokens' is required.", param="max_tokens")
-        default = endpoint.implicit_max_tokens or runtime.settings.default_max_tokens
-        _, cap = output_cap(body, route, default=default)
-    prompt = prompt_bound(body)
+    cap = _output_cap(runtime, endpoint, body, route)
     client_wants_usage = _wants_usage(body)
-    apply_params(body, route)
-    upstream_body = bridge.to_upstream(body)
+    first = _leg(endpoint, route, body, stream=ctx.stream)  # a body that cannot be sent: 400
     admission = ctx.admission = await admit_request(
-        runtime, ctx, caller=caller, route=route, prompt=prompt, cap=cap
+        runtime, ctx, caller=caller, route=route, prompt=prompt_bound(body), cap=cap
     )
-    if endpoint.generates:
-        # the provider may never produce more than was reserved
-        cap_field = (
-            "max_completion_tokens" if "max_completion_tokens" in upstream_body else "max_tokens"
-        )
-        upstream_body[cap_field] = admission.reservation.output_tokens
-    _point_upstream(upstream_body, route, stream=ctx.stream, ask_usage=bridge.asks_stream_usage)
-    extra = admission.remaining.headers()
+    granted = admission.reservation.output_tokens if endpoint.generates else None
+    legs = [first, *await _fallback_legs(runtime, caller, endpoint, route, body, ctx.stream)]
     ctx.upstream_started = time.perf_counter()
-    upstream, route = await _open(runtime, route, bridge, upstream_body)
-    ctx.route = route
+    upstream, leg = await _open(runtime, legs, granted)
+    ctx.route = route = leg.route
+    extra = admission.remaining.headers()
     if ctx.stream:
         streams = StreamContext(
             public_model=route.name,
@@ -108,10 +103,57 @@ async def _relay(
             client_wants_usage=client_wants_usage,
             prompt_estimate=ctx.prompt_estimate,
         )
-        return _stream(runtime, ctx, upstream, bridge.events(streams), caller.locale, extra)
+        return _stream(runtime, ctx, upstream, leg.bridge.events(streams), caller.locale, extra)
     raw = await read_body(upstream)
     ctx.upstream_ended = time.perf_counter()
-    return await _complete(runtime, ctx, endpoint, bridge, route, raw, extra)
+    return await _complete(runtime, ctx, endpoint, leg.bridge, route, raw, extra)
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One model a request may be sent to: its route, its bridge and the body it gets."""
+
+    route: Route
+    bridge: Bridge
+    body: dict[str, Any]
+
+
+def _output_cap(runtime: Runtime, endpoint: Endpoint, body: dict[str, Any], route: Route) -> int:
+    if not endpoint.generates:
+        return 0
+    if endpoint.cap_required and "max_tokens" not in body:
+        raise InvalidRequest("'max_tokens' is required.", param="max_tokens")
+    default = endpoint.implicit_max_tokens or runtime.settings.default_max_tokens
+    return output_cap(body, route, default=default)[1]
+
+
+def _leg(endpoint: Endpoint, route: Route, body: dict[str, Any], *, stream: bool) -> Leg:
+    """Translate the client's body for one model (the client's body is left as it was)."""
+    bridge = bridge_for(endpoint.client, route, openai_path=endpoint.upstream_path)
+    mine = dict(body)
+    apply_params(mine, route)
+    upstream_body = bridge.to_upstream(mine)
+    _point_upstream(upstream_body, route, stream=stream, ask_usage=bridge.asks_stream_usage)
+    return Leg(route=route, bridge=bridge, body=upstream_body)
+
+
+async def _fallback_legs(
+    runtime: Runtime,
+    caller: access.Caller,
+    endpoint: Endpoint,
+    route: Route,
+    body: dict[str, Any],
+    stream: bool,
+) -> list[Leg]:
+    """The model's fallbacks this caller's plan allows and this request can be sent to."""
+    legs = []
+    for name in route.fallbacks:
+        try:
+            fallback = await access.resolve_model(runtime, caller, name)
+            legs.append(_leg(endpoint, fallback, body, stream=stream))
+        except (ModelNotFound, ModelNotAllowed, InvalidRequest):
+            continue
+    return legs
 
 
 def _wants_usage(body: dict[str, Any]) -> bool:
@@ -120,21 +162,33 @@ def _wants_usage(body: dict[str, Any]) -> bool:
 
 
 async def _open(
-    runtime: Runtime, route: Route, bridge: Bridge, body: dict[str, Any]
-) -> tuple[aiohttp.ClientResponse, Route]:
-    """Open the upstream call on one of the model's deployments, failing over before the
-    first byte (connection refused, timeout, 429 or 5xx) and keeping the breakers informed."""
-    upstreams = {u.id: u for u in route.upstreams}
-    balancer = runtime.routing.balancer(route)
+    runtime: Runtime, legs: list[Leg], granted: int | None
+) -> tuple[aiohttp.ClientResponse, Leg]:
+    """Open the upstream call on a deployment of the model, else of its fallbacks, failing over
+    before the first byte (connection refused, timeout, 429 or 5xx); breakers are informed."""
+    by_model = {leg.route.name: leg for leg in legs}
 
-    async def attempt(chosen: Attempt) -> tuple[aiohttp.ClientResponse, Route]:
-        target = route.on(upstreams[chosen.deployment.id])
-        body["model"] = target.upstream_model
-        request = bridge.build(route=target, path=bridge.upstream_path, body=orjson.dumps(body))
-        return await open_upstream(runtime.http, request, _timeouts(runtime)), target
+    async def attempt(chosen: Attempt) -> tuple[aiohttp.ClientResponse, Leg]:
+        leg = by_model[chosen.model]
+        upstream = next(u for u in leg.route.upstreams if u.id == chosen.deployment.id)
+        target = leg.route.on(upstream)
+        body = {**leg.body, "model": target.upstream_model}
+        if granted is not None:
+            # the provider may never produce more than was reserved
+            field = "max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"
+            body[field] = granted
+        request = leg.bridge.build(
+            route=target, path=leg.bridge.upstream_path, body=orjson.dumps(body)
+        )
+        response = await open_upstream(runtime.http, request, _timeouts(runtime))
+        return response, Leg(route=target, bridge=leg.bridge, body=body)
 
+    candidates = [
+        Candidate(model=leg.route.name, balancer=runtime.routing.balancer(leg.route))
+        for leg in legs
+    ]
     return await run_with_failover(
-        candidates=[Candidate(model=route.name, balancer=balancer)],
+        candidates=candidates,
         attempt=attempt,
         policy=runtime.routing.policy,
         sleep=asyncio.sleep,
