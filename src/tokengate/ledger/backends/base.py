@@ -35,6 +35,10 @@ from tokengate.ledger.types import (
     SettleResult,
 )
 
+# reservations dropped per sweep step, and how long a settled request id is remembered
+DEFAULT_SWEEP_BATCH = 500
+DEFAULT_SETTLED_RETENTION = timedelta(hours=1)
+
 
 class LedgerBackend(Protocol):
     """Atomic reserve/settle of usage against many limits at once."""

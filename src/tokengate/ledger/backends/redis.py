@@ -31,6 +31,7 @@ from redis.exceptions import NoScriptError
 
 from tokengate.errors import Conflict
 from tokengate.ledger.backends import redis_codec as codec
+from tokengate.ledger.backends.base import DEFAULT_SETTLED_RETENTION, DEFAULT_SWEEP_BATCH
 from tokengate.ledger.backends.redis_codec import Reply
 from tokengate.ledger.rules import CounterView, Slot, denial_of, plan_slots
 from tokengate.ledger.types import (
@@ -44,8 +45,6 @@ from tokengate.ledger.types import (
 )
 from tokengate.ledger.windows import rolling_bounds
 
-DEFAULT_SWEEP_BATCH = 500
-DEFAULT_SETTLED_RETENTION = timedelta(hours=1)
 DEFAULT_COUNTER_GRACE = timedelta(days=2)
 Command = tuple[str | int, ...]
 

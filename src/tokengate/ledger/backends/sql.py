@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tokengate.errors import ConfigError
 from tokengate.ledger.backends import sql_rows as rows
 from tokengate.ledger.backends import sql_transactions as tx
+from tokengate.ledger.backends.base import DEFAULT_SETTLED_RETENTION, DEFAULT_SWEEP_BATCH
 from tokengate.ledger.rules import plan_slots
 from tokengate.ledger.types import (
     Charge,
@@ -41,8 +42,6 @@ from tokengate.ledger.types import (
 )
 from tokengate.ledger.windows import ROLLING_SECONDS, bucket_second, rolling_bounds
 
-DEFAULT_SWEEP_BATCH = 500
-DEFAULT_SETTLED_RETENTION = timedelta(hours=1)
 T = TypeVar("T")
 
 
