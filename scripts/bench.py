@@ -30,6 +30,7 @@ from scripts.bench_load import (
     http_sender,
     open_session,
     run_closed_loop,
+    run_closed_loop_count,
     run_open_loop,
 )
 from scripts.bench_report import Load, Result, Scenario, Target, render_json, render_report
@@ -66,6 +67,8 @@ class Options:
     workers: int
     json_path: Path | None
     markdown: bool
+    soak: int = 0
+    """Non-streamed requests of the memory soak (0: run the scenarios instead)."""
 
 
 def parse_options(argv: list[str] | None = None) -> Options:
@@ -84,10 +87,22 @@ def parse_options(argv: list[str] | None = None) -> Options:
     parser.add_argument("--quick", action="store_true", help="2 s scenarios, 0.5 s warm-up")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results here")
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
+    parser.add_argument(
+        "--soak",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run only a memory soak: N non-streamed requests through the gateway at --rate "
+        "(closed loop with --concurrency clients if --rate 0), sampling its RSS at 0, N/2 and N",
+    )
     args = parser.parse_args(argv)
     duration = args.duration if args.duration is not None else 2.0 if args.quick else 10.0
     warmup = args.warmup if args.warmup is not None else 0.5 if args.quick else 2.0
-    if duration <= 0 or warmup < 0 or args.rate <= 0 or args.concurrency < 1 or args.workers < 1:
+    if args.soak < 0 or args.soak == 1:
+        parser.error("--soak needs at least 2 requests")
+    # a soak may run closed loop (--rate 0); the scenarios always need a rate
+    low_rate = args.rate < 0 if args.soak else args.rate <= 0
+    if duration <= 0 or warmup < 0 or low_rate or args.concurrency < 1 or args.workers < 1:
         parser.error("durations, rate, concurrency and workers must be positive")
     return Options(
         duration=duration,
@@ -97,12 +112,15 @@ def parse_options(argv: list[str] | None = None) -> Options:
         workers=args.workers,
         json_path=args.json,
         markdown=args.markdown,
+        soak=args.soak,
     )
 
 
 def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     """Run every scenario and print the report; return 1 when any request failed."""
     options = parse_options(argv)
+    if options.soak:
+        return _soak_main(options, out)
     source = _source_state()
     with (
         tempfile.TemporaryDirectory(prefix="tokengate-bench-") as tmp,
@@ -173,6 +191,110 @@ async def _phase(load: Load, send: SendFn, options: Options, duration: float) ->
     if load == "rate":
         return await run_open_loop(send, rate=options.rate, duration=duration)
     return await run_closed_loop(send, concurrency=options.concurrency, duration=duration)
+
+
+@dataclass(frozen=True)
+class SoakPoint:
+    """The gateway's resident memory after so many soak requests, and how they went."""
+
+    requests: int
+    rss_bytes: int
+    errors: int = 0
+    rate: float = 0.0
+    gateway_cpu_seconds: float = 0.0
+
+
+def growth_percent(before: int, after: int) -> float:
+    """Return how much ``after`` exceeds ``before``, in percent of ``before``."""
+    if before <= 0:
+        raise ValueError("the first reading must be positive")
+    return (after - before) * 100 / before
+
+
+def render_soak(points: list[SoakPoint], options: Options) -> str:
+    """Tabulate the soak's memory readings and the growth over its second half."""
+    load = f"{options.rate:g} req/s open loop" if options.rate else f"{options.concurrency} clients"
+    lines = [
+        f"Memory soak: {options.soak:,} non-streamed requests through the gateway "
+        f"({options.workers} worker(s), {load}); RSS summed over its process tree",
+        "",
+        "| after requests | gateway RSS MiB | errors | req/s | gateway CPU ms/request |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for previous, point in zip([None, *points], points, strict=False):
+        done = point.requests - (previous.requests if previous else 0)
+        cpu = f"{point.gateway_cpu_seconds * 1000 / done:.3f}" if done else "–"
+        rate = f"{point.rate:,.0f}" if point.rate else "–"
+        lines.append(
+            f"| {point.requests:,} | {point.rss_bytes / 2**20:,.1f} | {point.errors:,} "
+            f"| {rate} | {cpu} |"
+        )
+    middle, end = points[-2], points[-1]
+    lines += [
+        "",
+        f"Growth from {middle.requests:,} to {end.requests:,} requests: "
+        f"{growth_percent(middle.rss_bytes, end.rss_bytes):+.2f} % "
+        f"(from the start: {growth_percent(points[0].rss_bytes, end.rss_bytes):+.2f} %)",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _soak_main(options: Options, out: TextIO) -> int:
+    with (
+        tempfile.TemporaryDirectory(prefix="tokengate-bench-") as tmp,
+        started_stack(workdir=Path(tmp), workers=options.workers) as stack,
+        asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
+    ):
+        points = runner.run(_soak(stack, options))
+    out.write(f"{_source_state()}, {time.strftime('%Y-%m-%d')}\n\n")
+    out.write(render_soak(points, options))
+    return 1 if any(p.errors for p in points) else 0
+
+
+async def _soak(stack: Stack, options: Options) -> list[SoakPoint]:
+    await wait_until_ready(stack)
+    key = await provision(stack)
+    spec = _request(f"{stack.gateway_url}/v1", key, stream=False)
+
+    def rss() -> int:
+        # walked again at each reading, in case a worker was replaced meanwhile
+        return rss_bytes(process_tree(stack.gateway.pid))
+
+    points = [SoakPoint(requests=0, rss_bytes=rss())]
+    sys.stderr.write(f"bench: soak: gateway RSS {points[0].rss_bytes / 2**20:.1f} MiB at 0\n")
+    half = options.soak // 2
+    async with open_session(options.concurrency) as session:
+        send = http_sender(session, spec)
+        for count in (half, options.soak - half):
+            cpu_before = cpu_seconds(process_tree(stack.gateway.pid))
+            if options.rate:
+                samples = await run_open_loop(
+                    send, rate=options.rate, duration=count / options.rate
+                )
+            else:
+                samples = await run_closed_loop_count(
+                    send, concurrency=options.concurrency, requests=count
+                )
+            summary = summarize(samples)
+            del samples
+            point = SoakPoint(
+                requests=points[-1].requests + summary.requests,
+                rss_bytes=rss(),
+                errors=summary.errors,
+                rate=summary.rate,
+                gateway_cpu_seconds=cpu_seconds(process_tree(stack.gateway.pid)) - cpu_before,
+            )
+            points.append(point)
+            sys.stderr.write(
+                f"bench: soak: gateway RSS {point.rss_bytes / 2**20:.1f} MiB at "
+                f"{point.requests:,} ({summary.errors} errors, {summary.rate:,.0f} req/s)\n"
+            )
+            if summary.errors:
+                sys.stderr.write(f"bench: soak errors: {summary.error_kinds}\n")
+    if any(p.errors for p in points):
+        sys.stderr.write(f"bench: the end of the gateway's log:\n{log_tail(stack, 'gateway')}\n")
+    return points
 
 
 def _cpu_meters(stack: Stack) -> dict[str, Callable[[], float]]:

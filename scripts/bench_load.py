@@ -101,6 +101,21 @@ async def run_closed_loop(send: SendFn, *, concurrency: int, duration: float) ->
     return samples
 
 
+async def run_closed_loop_count(send: SendFn, *, concurrency: int, requests: int) -> list[Sample]:
+    """Run ``concurrency`` closed-loop workers until ``requests`` requests have been sent."""
+    samples: list[Sample] = []
+    left = requests
+
+    async def worker() -> None:
+        nonlocal left
+        while left > 0:
+            left -= 1
+            samples.append(await send(time.perf_counter()))
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return samples
+
+
 def schedule(*, rate: float, duration: float) -> list[float]:
     """Return the send times of an open-loop run, in seconds from its start."""
     if rate <= 0 or duration <= 0:

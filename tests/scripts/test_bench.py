@@ -8,8 +8,8 @@ from pathlib import Path
 import orjson
 import pytest
 
-from scripts.bench import main, parse_options
-from scripts.bench_load import run_closed_loop, run_open_loop, schedule
+from scripts.bench import SoakPoint, growth_percent, main, parse_options, render_soak
+from scripts.bench_load import run_closed_loop, run_closed_loop_count, run_open_loop, schedule
 from scripts.bench_report import Result, Scenario, render_json, render_report
 from scripts.bench_stats import Sample, percentile, summarize
 
@@ -207,3 +207,52 @@ def test_quick_run_measures_every_scenario_without_errors(tmp_path: Path):
     assert status == 0
     assert "shared by the load generator" in out.getvalue()
     assert document["gateway_rss_end_bytes"] > 0
+
+
+def test_soak_is_off_by_default_and_may_run_closed_loop():
+    assert parse_options([]).soak == 0
+    options = parse_options(["--soak", "200000", "--rate", "0", "--concurrency", "64"])
+    assert (options.soak, options.rate, options.concurrency) == (200_000, 0, 64)
+    assert parse_options(["--soak", "10", "--rate", "500"]).rate == 500
+    for bad in (["--soak", "1"], ["--soak", "-5"], ["--soak", "10", "--rate", "-1"]):
+        with pytest.raises(SystemExit):
+            parse_options(bad)
+
+
+def test_soak_reports_the_growth_over_its_second_half():
+    assert growth_percent(100, 104) == pytest.approx(4.0)
+    assert growth_percent(200, 190) == pytest.approx(-5.0)
+    with pytest.raises(ValueError, match="positive"):
+        growth_percent(0, 10)
+    mib = 2**20
+    points = [
+        SoakPoint(requests=0, rss_bytes=100 * mib),
+        SoakPoint(requests=1000, rss_bytes=120 * mib, rate=900.0, gateway_cpu_seconds=0.5),
+        SoakPoint(requests=2000, rss_bytes=123 * mib, rate=910.0, gateway_cpu_seconds=0.6),
+    ]
+    options = parse_options(["--soak", "2000", "--rate", "0"])
+
+    text = render_soak(points, options)
+
+    assert "| 1,000 | 120.0 | 0 | 900 | 0.500 |" in text
+    assert "| 2,000 | 123.0 | 0 | 910 | 0.600 |" in text
+    assert "Growth from 1,000 to 2,000 requests: +2.50 %" in text
+    assert "32 clients" in text
+
+
+async def test_closed_loop_count_sends_exactly_that_many():
+    in_flight = 0
+    most = 0
+
+    async def send(due: float) -> Sample:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        await asyncio.sleep(0)
+        in_flight -= 1
+        return Sample(due=due, sent=due, first_byte=due, done=due)
+
+    samples = await run_closed_loop_count(send, concurrency=4, requests=21)
+
+    assert len(samples) == 21
+    assert most == 4
