@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from tokengate.mockprovider.app import (
     clear_recorded_requests,
@@ -66,13 +67,13 @@ def serve_mock_provider(*, host: str, port: int, config: MockConfig | None = Non
 
 
 @asynccontextmanager
-async def running_mock_provider(config: MockConfig | None = None) -> AsyncIterator[RunningMock]:
-    """Run the mock provider on a free loopback port in the current event loop."""
-    app = create_mock_app(config)
+async def serving(app: ASGIApp, *, port: int = 0, lifespan: str = "off") -> AsyncIterator[int]:
+    """Serve any ASGI app on loopback in the current event loop; yield the port it listens on."""
     # Name the protocol: asyncio sets TCP_NODELAY only on sockets that say they are TCP, and
     # without it Nagle's algorithm and delayed ACKs add 40 ms to every keep-alive request.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.bind((LOOPBACK, 0))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((LOOPBACK, port))
     server = uvicorn.Server(
         uvicorn.Config(
             app,
@@ -80,7 +81,7 @@ async def running_mock_provider(config: MockConfig | None = None) -> AsyncIterat
             log_level="warning",
             access_log=False,
             ws="none",
-            lifespan="off",
+            lifespan=lifespan,  # type: ignore[arg-type]
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
     )
@@ -89,11 +90,22 @@ async def running_mock_provider(config: MockConfig | None = None) -> AsyncIterat
         while not server.started:
             if task.done():
                 task.result()
-                raise RuntimeError("the mock provider stopped before it started")
+                raise RuntimeError("the server stopped before it started")
             await asyncio.sleep(0.001)
-        yield RunningMock(app=app, port=sock.getsockname()[1])
+        yield sock.getsockname()[1]
     finally:
-        release_hanging_requests(app)
         server.should_exit = True
         await task
         sock.close()
+
+
+@asynccontextmanager
+async def running_mock_provider(config: MockConfig | None = None) -> AsyncIterator[RunningMock]:
+    """Run the mock provider on a free loopback port in the current event loop."""
+    app = create_mock_app(config)
+    async with serving(app) as port:
+        try:
+            yield RunningMock(app=app, port=port)
+        finally:
+            # answered with a 503, so that shutting down does not wait on them
+            release_hanging_requests(app)

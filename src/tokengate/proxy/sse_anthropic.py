@@ -11,7 +11,7 @@ from tokengate.errors import Locale, TokengateError, UpstreamError
 from tokengate.metering.tokens import estimate_tokens
 from tokengate.providers.anthropic import usage_from_payload
 from tokengate.proxy.errors import anthropic_error_body, openai_error_body
-from tokengate.proxy.sse_openai import content_of
+from tokengate.proxy.sse_openai import text_of_chunk
 from tokengate.translate import (
     OPENAI_DONE,
     AnthropicToOpenAIStream,
@@ -116,7 +116,7 @@ class AnthropicToOpenAIEvents:
         self.done = False
         self.saw_output = False
         self.output_events = 0
-        self._text: list[str] = []
+        self._chunks: list[dict[str, Any]] = []
 
     def take(self, event: bytes) -> bytes | None:
         """Translate one event into zero or more OpenAI chunks."""
@@ -131,9 +131,8 @@ class AnthropicToOpenAIEvents:
             self.output_events += 1 if (delta.get("text") or delta.get("partial_json")) else 0
         if kind == "message_stop":
             self.done = True
-        out = [sse_bytes_openai(chunk) for chunk in chunks]
-        self._text.extend(content_of(b[6:]) for b in out)
-        return b"".join(out) or None
+        self._chunks.extend(chunks)
+        return b"".join(sse_bytes_openai(chunk) for chunk in chunks) or None
 
     def terminator(self) -> bytes:
         """OpenAI's last frame."""
@@ -145,7 +144,7 @@ class AnthropicToOpenAIEvents:
 
     def output_tokens_estimate(self) -> int:
         """Estimate the output relayed so far."""
-        return estimate_tokens("".join(self._text))
+        return estimate_tokens("".join(text_of_chunk(c) for c in self._chunks))
 
 
 class OpenAIToAnthropicEvents:
@@ -169,7 +168,7 @@ class OpenAIToAnthropicEvents:
             _, data = parse_event(event)
             if "error" in data:
                 raise _upstream_failure(data)
-            text = content_of(orjson.dumps(data))
+            text = text_of_chunk(data)
             self.output_events += 1 if text else 0
             self._text.append(text)
             pairs = self._stream.feed(data)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import orjson
 
 from tokengate.catalog.schemas import TokenUsage
@@ -91,11 +93,16 @@ def payload_of(event: bytes) -> dict[str, object] | None:
 
 
 def content_of(data: bytes) -> str:
-    """The generated text of one chunk (content, reasoning, tool arguments, legacy text)."""
+    """The generated text of one chunk's JSON (content, reasoning, tool arguments, legacy text)."""
     try:
         payload = orjson.loads(data)
     except orjson.JSONDecodeError:
         return ""
+    return text_of_chunk(payload) if isinstance(payload, dict) else ""
+
+
+def text_of_chunk(payload: dict[str, Any]) -> str:
+    """The generated text of one parsed chunk."""
     parts: list[str] = []
     for choice in payload.get("choices") or []:
         if isinstance(choice.get("text"), str):
