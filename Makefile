@@ -41,6 +41,9 @@ typecheck: install ## mypy --strict over src and tests
 tokenizers: install ## fetch tiktoken's cl100k_base and o200k_base (npm registry) into .cache/tiktoken
 	-$(RUN) python -m scripts.fetch_tokenizers --dest $(TIKTOKEN_CACHE_DIR)
 
+vendor: install ## refresh the vendored JavaScript and CSS (pinned npm packages) under src/tokengate/static/vendor
+	$(RUN) python -m scripts.vendor_assets
+
 pytest: install tokenizers ## the test suite with coverage (>= 90 %)
 	$(RUN) pytest --cov --cov-report=term $(PYTEST_ARGS)
 
@@ -58,4 +61,4 @@ dev: install ## serve with auto-reload for development
 clean: ## remove caches and local databases
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov tokengate-demo.db* tokengate.db*
 
-.PHONY: help install demo serve migrate fmt lint typecheck tokenizers pytest test check bench dev clean
+.PHONY: help install demo serve migrate fmt lint typecheck tokenizers vendor pytest test check bench dev clean

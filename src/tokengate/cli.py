@@ -1,4 +1,4 @@
-"""The ``tokengate`` command: serve, demo, migrate, create-admin, mock-provider."""
+"""The ``tokengate`` command: serve, demo, migrate, create-admin, mock-provider, ledger, secrets."""
 
 from __future__ import annotations
 
@@ -123,6 +123,27 @@ def ledger_reconcile(
 
     drift = asyncio.run(run_reconcile(Settings(), repair=repair, echo=typer.echo))
     raise typer.Exit(0 if drift == 0 else 1)
+
+
+secrets_cli = typer.Typer(
+    help="Manage the secrets stored encrypted with TOKENGATE_SECRET_KEYS.", no_args_is_help=True
+)
+cli.add_typer(secrets_cli, name="secrets")
+
+
+@secrets_cli.command("rotate")
+def secrets_rotate() -> None:
+    """Re-encrypt every stored secret with the first key of TOKENGATE_SECRET_KEYS."""
+    from tokengate.catalog.rotation import run_rotation
+
+    try:
+        report = asyncio.run(run_rotation(Settings()))
+    except TokengateError as exc:
+        typer.echo(f"tokengate: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(
+        f"secrets re-encrypted: {report.rotated}; already under the current key: {report.current}"
+    )
 
 
 def main() -> None:

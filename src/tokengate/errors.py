@@ -15,12 +15,14 @@ Services raise these; only the edges (``proxy/errors.py`` for ``/v1``, ``api_err
     ├── PermissionDenied                403 forbidden
     │   ├── ModelNotAllowed             403 model_not_allowed
     │   ├── UserBlocked                 403 user_blocked
-    │   └── QuotaExceeded               403 quota_exceeded
+    │   ├── QuotaExceeded               403 quota_exceeded
+    │   └── MfaRequired                 403 mfa_required
     ├── NotFound                        404 not_found
     │   └── ModelNotFound               404 model_not_found
     ├── MethodNotAllowed                405 method_not_allowed
     ├── Conflict                        409 conflict
     ├── RateLimited                     429 rate_limited
+    │   └── AccountLocked               429 account_locked
     └── UpstreamError                   502 upstream_error
         ├── UpstreamUnavailable         502 upstream_unavailable
         ├── UpstreamStatus              (the provider's status) upstream_status
@@ -186,6 +188,14 @@ class QuotaExceeded(PermissionDenied):
     message_ko = "죄송합니다. 이번 달 사용 한도를 초과하셨습니다. 관리자에게 문의해주세요."
 
 
+class MfaRequired(PermissionDenied):
+    """The tenant requires MFA: a second factor, or enrolling one first."""
+
+    code = "mfa_required"
+    message_en = "A second factor is required: enter a code from your authenticator app."
+    message_ko = "2단계 인증이 필요합니다. 인증 앱의 코드를 입력하세요."
+
+
 class NotFound(TokengateError):
     """The object does not exist (or is not visible to the caller)."""
 
@@ -237,6 +247,14 @@ class RateLimited(TokengateError):
     def headers(self) -> dict[str, str]:
         """Ask the client to wait."""
         return {"Retry-After": str(self.context.get("retry_after", 1))}
+
+
+class AccountLocked(RateLimited):
+    """Too many failed password or TOTP entries: locked for Retry-After seconds."""
+
+    code = "account_locked"
+    message_en = "Too many failed attempts. Try again in {retry_after} seconds."
+    message_ko = "실패한 시도가 너무 많습니다. {retry_after}초 후에 다시 시도하세요."
 
 
 class UpstreamError(TokengateError):

@@ -44,6 +44,23 @@ class Settings(BaseSettings):
     ledger_min_output_tokens: int = Field(default=16, ge=1)
     ledger_sweep_interval: float = Field(default=5.0, gt=0)
     default_max_tokens: int = Field(default=4096, ge=1)
+    public_url: str | None = None
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_absolute_hours: int = Field(default=12, ge=1)
+    access_token_minutes: int = Field(default=15, ge=1, le=1440)
+    refresh_token_days: int = Field(default=14, ge=1)
+    cookie_secure: bool = True
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lockout_seconds: int = Field(default=30, ge=1)
+    oidc_providers: str = "[]"
+
+    def session_idle(self) -> timedelta:
+        """How long a browser session lives without a request."""
+        return timedelta(minutes=self.session_idle_minutes)
+
+    def session_absolute(self) -> timedelta:
+        """How long a browser session lives at most, however busy."""
+        return timedelta(hours=self.session_absolute_hours)
 
     def reservation_ttl(self) -> timedelta:
         """How long a reservation lives: past the longest a relay may take."""

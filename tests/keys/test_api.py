@@ -43,10 +43,14 @@ async def test_key_for_unknown_user_or_foreign_team_is_refused(
         json={"tenant_id": other.tenant.id, "name": "정치부"},
         headers=admin_headers,
     )
-    for body in ({"user_id": 9999}, {"user_id": member.user.id, "team_id": team.json()["id"]}):
+    cases = [
+        ({"user_id": 9999}, 404, "not_found"),
+        ({"user_id": member.user.id, "team_id": team.json()["id"]}, 400, "invalid_request"),
+    ]
+    for body, status, code in cases:
         response = await client.post("/api/v1/keys", json=body, headers=admin_headers)
-        assert response.status_code == 400
-        assert response.json()["error"]["code"] == "invalid_request"
+        assert response.status_code == status
+        assert response.json()["error"]["code"] == code
     assert await make_user(runtime, tenant_id=member.tenant.id)
 
 

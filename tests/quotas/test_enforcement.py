@@ -161,6 +161,13 @@ async def test_a_team_limit_applies_to_its_members_and_a_personal_one_may_not_ex
         headers=admin_headers,
     )
     assert too_big.status_code == 400 and "exceeds team" in too_big.json()["error"]["message"]
+    # the refused limit left nothing behind, not even an audit record claiming it
+    limits = await client.get("/api/v1/limits", headers=admin_headers)
+    assert [item["scope"] for item in limits.json()["items"]] == ["team"]
+    logged = await client.get(
+        "/api/v1/audit", params={"action": "limit.create"}, headers=admin_headers
+    )
+    assert [e["target_id"] for e in logged.json()["items"]] == [str(team_limit["id"])]
     personal = await add_limit(
         client,
         admin_headers,
@@ -414,6 +421,6 @@ async def test_bad_limits_are_refused_and_change_nothing(
     message: str,
 ) -> None:
     response = await client.post("/api/v1/limits", json=body, headers=admin_headers)
-    assert response.status_code in (400, 422)
+    assert response.status_code in (400, 404, 422)
     assert message in str(response.json()["error"])
     assert (await client.get("/api/v1/limits", headers=admin_headers)).json()["items"] == []

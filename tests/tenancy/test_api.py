@@ -73,13 +73,20 @@ async def test_bad_page_parameters_are_400(
     assert response.json()["error"]["code"] == "invalid_request"
 
 
-async def test_admin_api_needs_the_master_key(client: httpx.AsyncClient) -> None:
-    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic x"}):
+async def test_admin_api_needs_a_credential(client: httpx.AsyncClient) -> None:
+    for headers in (
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": "Basic x"},
+        {"Authorization": "Bearer tg-not-for-the-admin-api"},
+    ):
         response = await client.get("/api/v1/tenants", headers=headers)
         assert response.status_code == 401
-        assert response.json() == {
-            "error": {"code": "unauthorized", "message": "a valid admin bearer token is required"}
-        }
+        error = response.json()["error"]
+        assert error["code"] == "unauthorized"
+        assert (
+            "bearer token" in error["message"] or "authentication is required" in error["message"]
+        )
 
 
 async def test_bad_input_changes_nothing(

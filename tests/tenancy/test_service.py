@@ -5,9 +5,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tokengate.db import transaction
 from tokengate.errors import Conflict, InvalidRequest, NotFound
-from tokengate.pagination import PageRequest
+from tokengate.pagination import PageRequest, Sort
 from tokengate.tenancy import service
-from tokengate.tenancy.schemas import PlanCreate, TeamCreate, TenantCreate, UserCreate
+from tokengate.tenancy.schemas import (
+    USER_SORTS,
+    PlanCreate,
+    TeamCreate,
+    TenantCreate,
+    UserCreate,
+)
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -165,3 +171,60 @@ async def test_system_admin_is_created_then_password_reset(sessions: Sessions) -
             await service.ensure_system_admin(
                 session=session, email="a@b.co", name="x", password="short"
             )
+
+
+async def test_sorted_filtered_pages_on_every_backend(sessions: Sessions) -> None:
+    tenant_id = await seed(sessions, max_users=10)
+    async with transaction(sessions) as session:
+        for name, roles in (("bora", ["member"]), ("Ahn", ["tenant_admin"]), ("choi", ["member"])):
+            await service.create_user(
+                session=session,
+                data=UserCreate(
+                    tenant_id=tenant_id, email=f"{name}@demo.kr", name=name, roles=roles
+                ),
+            )
+        team = await service.create_team(
+            session=session, data=TeamCreate(tenant_id=tenant_id, name="경제부")
+        )
+    names: list[str] = []
+    page = PageRequest(None, 2)
+    async with sessions() as session:
+        while True:
+            found = await service.list_users(
+                session=session,
+                tenant_id=tenant_id,
+                search=None,
+                page=page,
+                sort=Sort.parse("-name", USER_SORTS),
+            )
+            names += [u.name for u in found.items]
+            if found.next is None:
+                break
+            page = PageRequest.parse(found.next, 2)
+        admins = await service.list_users(
+            session=session,
+            tenant_id=tenant_id,
+            search=None,
+            page=PageRequest(),
+            role="tenant_admin",
+        )
+        newest = await service.list_users(
+            session=session,
+            tenant_id=tenant_id,
+            search=None,
+            page=PageRequest(None, 1),
+            sort=Sort.parse("-created_at", USER_SORTS),
+        )
+        assert newest.next is not None
+        older = await service.list_users(
+            session=session,
+            tenant_id=tenant_id,
+            search=None,
+            page=PageRequest.parse(newest.next, 5),
+            sort=Sort.parse("-created_at", USER_SORTS),
+        )
+    assert names == ["choi", "bora", "Ahn"]
+    assert [u.name for u in admins.items] == ["Ahn"]
+    # a team named without an owner gets the tenant's administrator
+    assert team.owner_user_id == admins.items[0].id
+    assert [u.name for u in [*newest.items, *older.items]] == ["choi", "Ahn", "bora"]

@@ -29,6 +29,9 @@ class Model(Base):
     default_max_tokens: Mapped[int | None] = mapped_column(Integer, default=None)
     max_max_tokens: Mapped[int | None] = mapped_column(Integer, default=None)
     status: Mapped[str] = mapped_column(String(16), default="active")
+    # metadata shown to admins: the model's version and a free description
+    version: Mapped[str | None] = mapped_column(String(64), default=None)
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
     # how requests are spread over the model's deployments: weighted or least_busy
     routing: Mapped[str] = mapped_column(String(16), default="weighted", server_default="weighted")
     # the weight of the deployment described by the columns above (the primary one)

@@ -2,11 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, UrlConstraints, model_validator
 
-# gemini: Google's OpenAI-compatible endpoint (…/v1beta/openai); azure: Azure OpenAI
 ParamName = Literal[
     "temperature", "top_p", "frequency_penalty", "presence_penalty", "top_k", "seed"
 ]
@@ -15,7 +14,7 @@ ParamName = Literal[
 class ParamRule(BaseModel):
     """A model's rule for one sampling parameter: a default when absent, bounds when present."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     default: float | None = None
     min: float | None = None
@@ -30,8 +29,18 @@ class ParamRule(BaseModel):
         return self
 
 
+# gemini: Google's OpenAI-compatible endpoint (…/v1beta/openai); azure: Azure OpenAI
 Provider = Literal["openai", "openai_compatible", "anthropic", "azure", "gemini"]
 MICROS = Decimal(1_000_000)
+
+
+# ids and token counts fit the INTEGER columns that hold them
+MAX_INT = 2**31 - 1
+Price = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)]
+BaseUrl = Annotated[HttpUrl, UrlConstraints(max_length=500)]
+Tokens = Annotated[int, Field(ge=1, le=MAX_INT)]
+Status = Literal["active", "inactive", "archived"]
+ALIAS_HELP = "register even when another model already serves this provider, model and URL"
 
 
 class ModelCreate(BaseModel):
@@ -40,28 +49,28 @@ class ModelCreate(BaseModel):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:/-]+$")
     provider: Provider
     upstream_model: str = Field(min_length=1, max_length=200)
-    base_url: HttpUrl
+    base_url: BaseUrl
     api_key: str | None = Field(default=None, max_length=500)
-    input_price_per_mtok: Decimal = Field(ge=0, max_digits=18, decimal_places=6)
-    output_price_per_mtok: Decimal = Field(ge=0, max_digits=18, decimal_places=6)
-    cached_input_price_per_mtok: Decimal | None = Field(
-        default=None, ge=0, max_digits=18, decimal_places=6
-    )
-    cache_write_price_per_mtok: Decimal | None = Field(
-        default=None, ge=0, max_digits=18, decimal_places=6
-    )
-    default_max_tokens: int | None = Field(default=None, ge=1)
-    max_tokens_cap: int | None = Field(default=None, ge=1)
+    input_price_per_mtok: Price
+    output_price_per_mtok: Price
+    cached_input_price_per_mtok: Price | None = None
+    cache_write_price_per_mtok: Price | None = None
+    default_max_tokens: Tokens | None = None
+    max_tokens_cap: Tokens | None = None
     params: dict[ParamName, ParamRule] = Field(default_factory=dict)
+    version: str | None = Field(default=None, max_length=64)
+    description: str = Field(default="", max_length=2000)
+    allow_alias: bool = Field(default=False, description=ALIAS_HELP)
 
 
 class DeploymentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     upstream_model: str = Field(min_length=1, max_length=200)
-    base_url: HttpUrl
+    base_url: BaseUrl
     api_key: str | None = Field(default=None, max_length=500)
     weight: int = Field(default=1, ge=1, le=1000)
+    allow_alias: bool = Field(default=False, description=ALIAS_HELP)
 
 
 class DeploymentPublic(BaseModel):
@@ -76,22 +85,42 @@ class DeploymentPublic(BaseModel):
 
 
 class ModelUpdate(BaseModel):
+    """Fields to change; an absent field keeps its value, ``"api_key": null`` removes the key.
+
+    The name never changes: plans, limits and usage refer to models by it.
+    """
+
     model_config = ConfigDict(extra="forbid")
 
+    provider: Provider | None = None
+    upstream_model: str | None = Field(default=None, min_length=1, max_length=200)
+    base_url: BaseUrl | None = None
+    api_key: str | None = Field(default=None, max_length=500)
+    input_price_per_mtok: Price | None = None
+    output_price_per_mtok: Price | None = None
+    cached_input_price_per_mtok: Price | None = None
+    cache_write_price_per_mtok: Price | None = None
+    default_max_tokens: Tokens | None = None
+    max_tokens_cap: Tokens | None = None
+    version: str | None = Field(default=None, max_length=64)
+    description: str | None = Field(default=None, max_length=2000)
     status: Literal["active", "inactive"] | None = None
     routing: Literal["weighted", "least_busy"] | None = None
     weight: int | None = Field(default=None, ge=1, le=1000)
     params: dict[ParamName, ParamRule] | None = None
     fallbacks: list[str] | None = Field(default=None, max_length=5)
+    allow_alias: bool = Field(default=False, description=ALIAS_HELP)
 
 
-class ModelPublic(BaseModel):
+class ModelSummary(BaseModel):
+    """What every signed-in caller sees of a model: no deployment details, no key."""
+
     id: int
     name: str
     provider: str
-    upstream_model: str
-    base_url: str
-    api_key: str | None = Field(description="masked: only the last four characters")
+    version: str | None
+    description: str
+    status: str
     input_price_per_mtok: Decimal
     output_price_per_mtok: Decimal
     cached_input_price_per_mtok: Decimal
@@ -99,10 +128,75 @@ class ModelPublic(BaseModel):
     default_max_tokens: int | None
     max_tokens_cap: int | None
     params: dict[str, ParamRule]
-    fallbacks: list[str]
-    status: str
-    routing: str
     created_at: datetime
+
+
+class ModelPublic(ModelSummary):
+    """A model as system administrators see it: where it is served, with the key masked."""
+
+    upstream_model: str
+    base_url: str
+    api_key: str | None = Field(description="masked: only the last four characters")
+    fallbacks: list[str]
+    routing: str
+
+
+class ModelFilter(BaseModel):
+    """Which models a list shows."""
+
+    search: str | None = Field(default=None, max_length=200, description="in name or version")
+    provider: Provider | None = None
+    status: Status | None = None
+    include_archived: bool = Field(default=False, description="archived models are hidden")
+
+
+class ProbeTarget(BaseModel):
+    """An upstream to try: a model's deployment, or a configuration not saved yet."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: Provider
+    upstream_model: str = Field(min_length=1, max_length=200)
+    base_url: BaseUrl
+    api_key: str | None = Field(default=None, max_length=500)
+
+
+class ProbeResult(BaseModel):
+    """How one upstream answered a one-token request."""
+
+    deployment_id: int | None = Field(description="negative: the model's primary deployment")
+    upstream_model: str
+    base_url: str
+    ok: bool
+    latency_ms: int
+    status: int | None = Field(description="the provider's HTTP status, when it answered")
+    error: str | None = None
+
+
+class ConnectionTest(BaseModel):
+    """The outcome of a connection test: ``ok`` when every deployment answered."""
+
+    model_id: int | None
+    ok: bool
+    deployments: list[ProbeResult]
+
+
+class ModelStats(BaseModel):
+    """A model's usage over whole hours, as far as the caller may see it."""
+
+    model_id: int
+    since: datetime | None = Field(description="inclusive, rounded down to the hour")
+    until: datetime | None = Field(description="exclusive, rounded up to the hour")
+    requests: int
+    errors: int
+    input_tokens: int
+    output_tokens: int
+    cached_tokens: int
+    cost_micros: int
+    cost: Decimal = Field(description="cost_micros in currency units")
+    avg_latency_ms: int | None
+    p95_latency_ms: int | None
+    distinct_users: int
 
 
 class Upstream(BaseModel):

@@ -5,15 +5,24 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from tokengate.ids import Id
+
 
 class KeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    user_id: int
-    team_id: int | None = None
+    user_id: Id
+    team_id: Id | None = None
     name: str = Field(default="", max_length=200)
     expires_at: AwareDatetime | None = None
     priority: Literal["normal", "high"] = "normal"
+
+
+class KeyUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=200)
+    expires_at: AwareDatetime | None = None
 
 
 class KeyPublic(BaseModel):

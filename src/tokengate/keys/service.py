@@ -5,10 +5,17 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokengate.crypto import hash_virtual_key, new_virtual_key, visible_prefix
-from tokengate.errors import InvalidRequest, KeyExpired, KeyInvalid, NotFound
+from tokengate.errors import Conflict, InvalidRequest, KeyExpired, KeyInvalid, NotFound
 from tokengate.keys import store
 from tokengate.keys.models import ApiKey
-from tokengate.keys.schemas import KeyCreate, KeyIdentity, KeyIssued, KeyPublic, KeyRecord
+from tokengate.keys.schemas import (
+    KeyCreate,
+    KeyIdentity,
+    KeyIssued,
+    KeyPublic,
+    KeyRecord,
+    KeyUpdate,
+)
 from tokengate.pagination import Page, PageRequest, next_cursor
 from tokengate.tenancy import service as tenancy
 
@@ -46,10 +53,18 @@ async def issue_key(*, session: AsyncSession, data: KeyCreate) -> KeyIssued:
 
 
 async def list_keys(
-    *, session: AsyncSession, tenant_id: int | None, user_id: int | None, page: PageRequest
+    *,
+    session: AsyncSession,
+    tenant_id: int | None,
+    user_id: int | None,
+    page: PageRequest,
+    user_ids: frozenset[int] | None = None,
+    status: str | None = None,
 ) -> Page[KeyPublic]:
-    """List keys (never their plaintext), optionally of one tenant or user."""
-    keys = await store.list_keys(session, tenant_id=tenant_id, user_id=user_id, page=page)
+    """List keys (never their plaintext), optionally of one tenant, user or set of users."""
+    keys = await store.list_keys(
+        session, tenant_id=tenant_id, user_id=user_id, user_ids=user_ids, status=status, page=page
+    )
     return Page(
         items=[KeyPublic.model_validate(k) for k in keys],
         next=next_cursor([k.id for k in keys], page),
@@ -109,6 +124,22 @@ async def get_key(*, session: AsyncSession, key_id: int) -> KeyPublic:
     key = await session.get(ApiKey, key_id)
     if key is None:
         raise NotFound(f"key {key_id} does not exist")
+    return KeyPublic.model_validate(key)
+
+
+async def update_key(*, session: AsyncSession, key_id: int, data: KeyUpdate) -> KeyPublic:
+    """Rename a key or change its expiry (the key itself never changes)."""
+    key = await session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"key {key_id} does not exist")
+    if key.status == "revoked":
+        raise Conflict(f"key {key_id} is revoked and cannot be changed")
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("name") is not None:
+        key.name = changes["name"]
+    if "expires_at" in changes:
+        key.expires_at = changes["expires_at"]
+    await session.flush()
     return KeyPublic.model_validate(key)
 
 

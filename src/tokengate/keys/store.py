@@ -12,9 +12,19 @@ async def get_key_by_hash(session: AsyncSession, *, key_hash: str) -> ApiKey | N
 
 
 async def list_keys(
-    session: AsyncSession, *, tenant_id: int | None, user_id: int | None, page: PageRequest
+    session: AsyncSession,
+    *,
+    tenant_id: int | None,
+    user_id: int | None,
+    user_ids: frozenset[int] | None,
+    status: str | None,
+    page: PageRequest,
 ) -> list[ApiKey]:
     query = select(ApiKey)
+    if user_ids is not None:
+        query = query.where(ApiKey.user_id.in_(user_ids))
+    if status is not None:
+        query = query.where(ApiKey.status == status)
     if tenant_id is not None:
         query = query.where(ApiKey.tenant_id == tenant_id)
     if user_id is not None:

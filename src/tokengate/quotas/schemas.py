@@ -5,6 +5,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tokengate.ids import Id
+
 Scope = Literal["tenant", "team", "user", "key"]
 Metric = Literal["tokens", "cost", "requests"]
 Window = Literal["minute", "day", "week", "month", "quarter", "year", "lifetime"]
@@ -22,7 +24,7 @@ class LimitCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     scope: Scope
-    scope_id: int
+    scope_id: Id
     metric: Metric
     window: Window
     amount: int = Field(ge=0, description="tokens, micro-units of currency, or requests; 0 blocks")
@@ -92,8 +94,8 @@ class LimitChange(LimitPublic):
 class GrantCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    limit_id: int | None = Field(default=None, description="a limit's id")
-    user_id: int | None = Field(default=None, description="or a user: their monthly plan allowance")
+    limit_id: Id | None = Field(default=None, description="a limit's id")
+    user_id: Id | None = Field(default=None, description="or a user: their monthly plan allowance")
     amount: int = Field(gt=0)
     expires_at: AwareDatetime
     reason: str = Field(default="", max_length=500)
@@ -119,7 +121,7 @@ class GrantPublic(BaseModel):
 class RelaxationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    limit_id: int
+    limit_id: Id
     multiplier_percent: int = Field(ge=1, le=10_000, description="200 doubles the amount")
     start_hour: int = Field(ge=0, le=23, description="local hour the rule starts (inclusive)")
     end_hour: int = Field(ge=0, le=23, description="local hour it ends (exclusive); may wrap")
@@ -147,7 +149,7 @@ class ExemptionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     scope: Literal["user", "key"]
-    scope_id: int
+    scope_id: Id
     metric: Metric
     reason: str = Field(default="", max_length=500)
 

@@ -140,10 +140,19 @@ async def list_limits(
     scope: str | None,
     scope_id: int | None,
     page: PageRequest,
+    team_ids: frozenset[int] | None = None,
+    user_ids: frozenset[int] | None = None,
 ) -> Page[LimitPublic]:
-    """List live limits, optionally of one tenant or scope."""
+    """List live limits, optionally of one tenant or scope, or bearing on some teams and
+    people."""
     rows = await store.list_limits(
-        session, tenant_id=tenant_id, scope=scope, scope_id=scope_id, page=page
+        session,
+        tenant_id=tenant_id,
+        scope=scope,
+        scope_id=scope_id,
+        page=page,
+        team_ids=team_ids,
+        user_ids=user_ids,
     )
     return Page(
         items=[LimitPublic.model_validate(r) for r in rows],

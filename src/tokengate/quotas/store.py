@@ -6,6 +6,7 @@ from datetime import datetime
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tokengate.keys.models import ApiKey
 from tokengate.pagination import PageRequest
 from tokengate.quotas.models import Exemption, Grant, Limit, Relaxation
 
@@ -27,8 +28,25 @@ async def list_limits(
     scope: str | None,
     scope_id: int | None,
     page: PageRequest,
+    team_ids: frozenset[int] | None = None,
+    user_ids: frozenset[int] | None = None,
 ) -> list[Limit]:
     query = select(Limit).where(Limit.archived.is_(False))
+    if team_ids is not None or user_ids is not None:
+        # a caller who sees only some teams and people: the tenant's own limits, their
+        # teams', their people's and their people's keys'
+        people = user_ids or frozenset()
+        query = query.where(
+            or_(
+                Limit.scope == "tenant",
+                and_(Limit.scope == "team", Limit.scope_id.in_(team_ids or frozenset())),
+                and_(Limit.scope == "user", Limit.scope_id.in_(people)),
+                and_(
+                    Limit.scope == "key",
+                    Limit.scope_id.in_(select(ApiKey.id).where(ApiKey.user_id.in_(people))),
+                ),
+            )
+        )
     if tenant_id is not None:
         query = query.where(Limit.tenant_id == tenant_id)
     if scope is not None:

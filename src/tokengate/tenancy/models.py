@@ -11,6 +11,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -27,6 +29,7 @@ class Plan(Base):
     monthly_token_limit: Mapped[int] = mapped_column(BigInteger)
     allowed_models: Mapped[list[str]] = mapped_column(JSON, default=list)
     max_users: Mapped[int] = mapped_column(Integer)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -41,6 +44,11 @@ class Tenant(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Seoul")
     locale: Mapped[str] = mapped_column(String(8), default="ko")
     currency: Mapped[str] = mapped_column(String(3), default="USD")
+    # roles whose holders must use MFA; "all" for everyone of the tenant
+    mfa_required_for: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # whether people of this tenant may sign in with a local password (else only through OIDC)
+    local_login: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -56,12 +64,14 @@ class Team(Base):
     # casefolded name: team names are unique per tenant regardless of case
     name_key: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    # the person responsible for the team (담당자); the tenant's admin when none is named
+    owner_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class User(Base):
-    """A person of one tenant, with roles and a status (active or blocked with a reason)."""
+    """A person of one tenant, with roles and a status (active, blocked with a reason, archived)."""
 
     __tablename__ = "users"
 
@@ -76,6 +86,8 @@ class User(Base):
     locale: Mapped[str | None] = mapped_column(String(8), default=None)
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"), default=None)
     password_hash: Mapped[str | None] = mapped_column(String(200), default=None)
+    # bumped when the password changes or every session is revoked: older tokens stop working
+    auth_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

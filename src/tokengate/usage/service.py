@@ -56,10 +56,20 @@ async def list_usage(
     user_id: int | None,
     since: datetime | None,
     page: PageRequest,
+    user_ids: frozenset[int] | None = None,
+    team_id: int | None = None,
+    model: str | None = None,
 ) -> Page[UsageEventPublic]:
-    """List usage events, newest first."""
+    """List usage events, newest first; ``user_ids`` restricts them to some people."""
     events = await store.list_events(
-        session, tenant_id=tenant_id, user_id=user_id, since=since, page=page
+        session,
+        tenant_id=tenant_id,
+        user_id=user_id,
+        since=since,
+        page=page,
+        user_ids=user_ids,
+        team_id=team_id,
+        model=model,
     )
     return Page(
         items=[UsageEventPublic.model_validate(e) for e in events],

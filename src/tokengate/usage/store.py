@@ -51,12 +51,21 @@ async def list_events(
     user_id: int | None,
     since: datetime | None,
     page: PageRequest,
+    user_ids: frozenset[int] | None = None,
+    team_id: int | None = None,
+    model: str | None = None,
 ) -> list[UsageEvent]:
     query = select(UsageEvent)
     if tenant_id is not None:
         query = query.where(UsageEvent.tenant_id == tenant_id)
     if user_id is not None:
         query = query.where(UsageEvent.user_id == user_id)
+    if user_ids is not None:
+        query = query.where(UsageEvent.user_id.in_(user_ids))
+    if team_id is not None:
+        query = query.where(UsageEvent.team_id == team_id)
+    if model is not None:
+        query = query.where(UsageEvent.model == model)
     if since is not None:
         query = query.where(UsageEvent.created_at >= since)
     if page.after is not None:
