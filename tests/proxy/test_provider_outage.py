@@ -50,7 +50,12 @@ async def circuit(client: httpx.AsyncClient, admin: dict[str, str], model_id: in
 async def test_a_provider_killed_mid_load(
     gateway_url: str, client: httpx.AsyncClient, admin_headers: dict[str, str], runtime: Runtime
 ) -> None:
-    runtime.routing = Upstreams(breaker=FAST_BREAKER)
+    # every state the breakers pass through: reading the state once after the outage races the
+    # cool-down (on a loaded machine it may already be half-open)
+    transitions: list[str] = []
+    runtime.routing = Upstreams(
+        breaker=FAST_BREAKER, on_change=lambda deployment, state: transitions.append(state)
+    )
     primary_app = create_mock_app()
     # slow enough that the kill lands while requests are in flight
     set_config(primary_app, MockConfig(tokens_per_second=200))
@@ -69,7 +74,8 @@ async def test_a_provider_killed_mid_load(
         await asyncio.sleep(0.3)
         await primary.__aexit__(None, None, None)  # the provider dies mid-run
         during = await running
-        assert await circuit(client, admin_headers, model.id) == "open"
+        assert "open" in transitions
+        assert await circuit(client, admin_headers, model.id) in ("open", "half_open")
 
         # it comes back at the same address; after the cool-down a probe closes the breaker
         async with serve_app(create_mock_app(), lifespan="off", port=port):
