@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokengate.catalog.models import Model
 from tokengate.keys.models import ApiKey
-from tokengate.quotas.models import Grant, Limit
+from tokengate.quotas.models import Limit
 from tokengate.tenancy.models import Team, TeamMembership, Tenant, User
 
 
@@ -48,13 +48,6 @@ async def user_tenant(session: AsyncSession, user_id: int) -> tuple[bool, int | 
     return (False, None) if row is None else (True, row[0])
 
 
-async def team_ids_of_user(session: AsyncSession, user_id: int) -> frozenset[int]:
-    rows = await session.scalars(
-        select(TeamMembership.team_id).where(TeamMembership.user_id == user_id)
-    )
-    return frozenset(rows.all())
-
-
 async def key_owner(session: AsyncSession, key_id: int) -> tuple[int, int] | None:
     """(tenant id, user id) of a virtual key."""
     row = (
@@ -71,14 +64,6 @@ async def limit_scope(session: AsyncSession, limit_id: int) -> tuple[int, str, i
         )
     ).first()
     return None if row is None else (row[0], row[1], row[2])
-
-
-async def grant_limit(session: AsyncSession, grant_id: int) -> tuple[int, int] | None:
-    """(tenant id, limit id) of a grant."""
-    row = (
-        await session.execute(select(Grant.tenant_id, Grant.limit_id).where(Grant.id == grant_id))
-    ).first()
-    return None if row is None else (row[0], row[1])
 
 
 async def model_exists(session: AsyncSession, model_id: int) -> bool:
