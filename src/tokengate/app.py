@@ -29,6 +29,9 @@ from tokengate.catalog.api import router as catalog_router
 from tokengate.config_epoch import tracked_session_class, watch_epoch
 from tokengate.config_events import ConfigEvents
 from tokengate.crypto import SecretBox
+from tokengate.dashboard import errors as dashboard_errors
+from tokengate.dashboard.routes import router as dashboard_router
+from tokengate.dashboard.viewer import SignInNeeded
 from tokengate.db import create_engine, create_session_factory
 from tokengate.errors import MethodNotAllowed, NotFound, TokengateError
 from tokengate.hotcache import HotCache
@@ -135,6 +138,7 @@ def create_app(settings: Settings) -> FastAPI:
         audit_router,
         domains_router,
         sign_in_router,
+        dashboard_router,
     )
     for router in routers:
         app.include_router(router)
@@ -142,6 +146,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_api_route("/docs", _docs, methods=["GET"], include_in_schema=False)
     app.add_api_route("/healthz", _health, methods=["GET"], include_in_schema=False)
     app.add_route("/metrics", _metrics, methods=["GET"], include_in_schema=False)
+    app.add_exception_handler(SignInNeeded, dashboard_errors.sign_in_redirect)  # type: ignore[arg-type]
     app.add_exception_handler(TokengateError, _on_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _on_validation)  # type: ignore[arg-type]
     app.add_exception_handler(HTTPException, _on_http)  # type: ignore[arg-type]
@@ -168,6 +173,8 @@ async def _metrics(request: Request) -> Response:
 
 
 async def _on_error(request: Request, error: TokengateError) -> Response:
+    if dashboard_errors.is_dashboard(request):
+        return dashboard_errors.error_page(request, error)
     if request.url.path.startswith("/v1/messages"):
         return anthropic_error_response(request, error)
     if request.url.path.startswith("/v1"):
@@ -176,6 +183,8 @@ async def _on_error(request: Request, error: TokengateError) -> Response:
 
 
 async def _on_validation(request: Request, error: RequestValidationError) -> Response:
+    if dashboard_errors.is_dashboard(request):
+        return dashboard_errors.validation_page(request, error)
     return api_errors.validation_error_response(request, error)
 
 

@@ -20,11 +20,9 @@ from tokengate.auth.mfa import mfa_requirement
 from tokengate.auth.models import AuthSession, LoginFlow
 from tokengate.auth.providers import GithubProvider, OidcProvider, parse_providers
 from tokengate.auth.provisioning import provision
-from tokengate.auth.service import principal_for_user
 from tokengate.auth.sessions import end_session, load_session, open_session, token_hash
 from tokengate.errors import InvalidRequest, NotFound
 from tokengate.settings import Settings
-from tokengate.tenancy import service as tenancy
 from tokengate.tenancy.models import User
 
 # how long the person has to come back from the provider
@@ -57,16 +55,6 @@ class SignIn:
                 }
             )
         return found
-
-
-@dataclass(frozen=True, slots=True)
-class Home:
-    """What the home page shows of the signed-in person."""
-
-    name: str
-    email: str
-    roles: list[str]
-    tenant: str | None
 
 
 async def start_external(
@@ -241,22 +229,3 @@ async def activate(
 async def get_user(session: AsyncSession, *, user_id: int) -> User:
     """The user of a session."""
     return await session.get_one(User, user_id)
-
-
-async def home_of(session: AsyncSession, *, user_id: int, ip: str | None) -> Home | None:
-    """What the home page shows; None when the user may no longer be signed in."""
-    actor = await principal_for_user(session, user_id, auth_version=None, ip=ip)
-    if actor is None:
-        return None
-    user = await tenancy.get_user(session=session, user_id=user_id)
-    tenant = (
-        None
-        if user.tenant_id is None
-        else await tenancy.get_tenant(session=session, tenant_id=user.tenant_id)
-    )
-    return Home(
-        name=user.name,
-        email=user.email,
-        roles=sorted(actor.roles),
-        tenant=None if tenant is None else tenant.name,
-    )

@@ -64,10 +64,6 @@ _TEXTS: dict[str, tuple[str, str]] = {
     ),
     "continue": ("Continue", "계속"),
     "home_title": ("Home", "홈"),
-    "signed_in_as": ("Signed in as", "로그인 계정"),
-    "roles": ("Roles", "역할"),
-    "tenant": ("Organisation", "조직"),
-    "no_tenant": ("none (system administrator)", "없음 (시스템 관리자)"),
     "sign_out": ("Sign out", "로그아웃"),
 }
 

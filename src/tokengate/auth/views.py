@@ -27,7 +27,7 @@ from tokengate.auth.pages import (
 from tokengate.auth.sessions import COOKIE_NAME, CSRF_HEADER, end_session
 from tokengate.auth.texts import texts
 from tokengate.db import utcnow
-from tokengate.deps import RuntimeDep, SessionDep, client_ip
+from tokengate.deps import RuntimeDep, SessionDep
 from tokengate.errors import AuthenticationFailed, TokengateError
 
 router = APIRouter(tags=["sign-in"], include_in_schema=False)
@@ -163,25 +163,6 @@ async def external_callback(
     return await signed_in(
         request, session, runtime, user=user, method=provider, target=safe_next(target)
     )
-
-
-@router.get("/")
-async def home(request: Request, session: SessionDep, runtime: RuntimeDep) -> Response:
-    """A minimal home page for whoever is signed in (the dashboard will replace it)."""
-    if not request.cookies.get(COOKIE_NAME):
-        return redirect("/login?next=/")
-    row = await session_of(request, session, runtime)
-    if row is not None and row.stage != "active":
-        return redirect(f"/login/{'mfa' if row.stage == 'mfa' else 'mfa/enrol'}?next=/")
-    person = None
-    if row is not None:
-        person = await signin.home_of(session, user_id=row.user_id, ip=client_ip(request))
-    if row is None or person is None:
-        response = redirect("/login?next=/&reason=expired")
-        clear_session_cookie(response, runtime.settings)
-        return response
-    locale = locale_of(request, runtime.settings)
-    return render(request, "home.html", locale=locale, home=person, csrf_token=row.csrf_token)
 
 
 @router.post("/logout")

@@ -68,6 +68,9 @@ async def prepare_demo(settings: Settings, *, mock_base_url: str) -> DemoSummary
             await tenancy.ensure_system_admin(
                 session=session, email=DEMO_ADMIN, name="데모 시스템 관리자", password=password
             )
+            # every demo user signs in with the same password (the chat page, "my usage")
+            for user in summary.users:
+                await tenancy.set_password(session=session, user_id=user.id, password=password)
         return summary
     finally:
         await engine.dispose()
@@ -112,6 +115,7 @@ def render_banner(settings: Settings, summary: DemoSummary, base: str) -> str:
         f"  API docs       {base}/docs",
         f"  OpenAI base    {base}/v1",
         f"  admin sign-in  {DEMO_ADMIN} / {password}",
+        "  users sign in  with their e-mail below and the same password",
         f"  master key     {master}   (Authorization: Bearer … on /api/v1)",
         f"  tenants        {len(summary.tenants)}, users {len(summary.users)}",
         "",

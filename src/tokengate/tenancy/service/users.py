@@ -181,6 +181,14 @@ async def ensure_system_admin(
     return UserPublic.model_validate(user)
 
 
+async def set_password(*, session: AsyncSession, user_id: int, password: str) -> None:
+    """Give a user a password for the sign-in page (the demo's accounts)."""
+    check_strength(password)
+    user = await _live_user(session, user_id)
+    user.password_hash = hash_password(password)
+    await session.flush()
+
+
 async def _new_roles(session: AsyncSession, user: User, roles: set[str]) -> list[str]:
     if user.tenant_id is None and "system_admin" not in roles:
         raise InvalidRequest(

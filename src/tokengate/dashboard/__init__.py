@@ -1,0 +1,1 @@
+"""The dashboard: server-rendered pages (Jinja2 + htmx) over the same services as the admin API."""
