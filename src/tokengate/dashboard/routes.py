@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from tokengate.dashboard.pages import language, overview
+from tokengate.dashboard.pages import (
+    chat,
+    language,
+    limits,
+    me,
+    models,
+    monitoring,
+    overview,
+    teams,
+    tenants,
+    users,
+)
 
 router = APIRouter(include_in_schema=False)
-for page_router in (language.router, overview.router):
-    router.include_router(page_router)
+for page in (overview, tenants, teams, users, models, limits, monitoring, me, chat, language):
+    router.include_router(page.router)

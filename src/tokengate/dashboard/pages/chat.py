@@ -1,0 +1,7 @@
+"""The chat page(s) of the dashboard (being written)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
