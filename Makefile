@@ -44,7 +44,17 @@ tokenizers: install ## fetch tiktoken's cl100k_base and o200k_base (npm registry
 vendor: install ## refresh the vendored JavaScript and CSS (pinned npm packages) under src/tokengate/static/vendor
 	$(RUN) python -m scripts.vendor_assets
 
-pytest: install tokenizers ## the test suite with coverage (>= 90 %)
+browser: ## Debian's Chromium and the Nanum Korean font, for the browser tests (apt-get, once)
+	@if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi nanum; then \
+	  echo "chromium and fonts-nanum: present"; \
+	else \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y --no-install-recommends chromium fonts-nanum \
+	  || { $$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends chromium fonts-nanum; } \
+	  || echo "chromium and fonts-nanum could not be installed: the browser tests will be skipped"; \
+	fi
+
+pytest: install tokenizers browser ## the test suite with coverage (>= 90 %)
 	$(RUN) pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 test: lint typecheck pytest ## everything CI runs: lint, types, layers, tests
@@ -61,4 +71,4 @@ dev: install ## serve with auto-reload for development
 clean: ## remove caches and local databases
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov tokengate-demo.db* tokengate.db*
 
-.PHONY: help install demo serve migrate fmt lint typecheck tokenizers vendor pytest test check bench dev clean
+.PHONY: help install demo serve migrate fmt lint typecheck tokenizers vendor browser pytest test check bench dev clean

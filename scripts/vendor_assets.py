@@ -21,7 +21,7 @@ from scripts.npm_registry import Pinned, download, write_atomically
 ROOT = Path(__file__).resolve().parent.parent
 VENDOR = ROOT / "src" / "tokengate" / "static" / "vendor"
 # what only the browser tests load (axe-core): kept out of the package
-TEST_VENDOR = ROOT / "tests" / "browser" / "vendor"
+TEST_VENDOR = ROOT / "tests" / "dashboard" / "vendor"
 MAX_FILE_BYTES = 16 * 2**20
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import shutil
 from collections.abc import AsyncIterator
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.async_api import Browser as PlaywrightBrowser
+from playwright.async_api import Page, async_playwright
 from pydantic import SecretStr
 
 from tests.auth.browser_support import free_port
@@ -119,3 +122,86 @@ async def admin(site: Site) -> AsyncIterator[Browser]:
     browser = await sign_in(site)
     yield browser
     await browser.http.aclose()
+
+
+# Debian's Chromium driven by Playwright (which cannot download its own browser here)
+CHROMIUM = Path(os.environ.get("TOKENGATE_TEST_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> Path:
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}: run `make browser` (chromium, fonts-nanum)")
+    return CHROMIUM
+
+
+@pytest.fixture
+async def chromium(chromium_path: Path) -> AsyncIterator[PlaywrightBrowser]:
+    """A headless Chromium (`make browser` installs it with the Korean font)."""
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=str(chromium_path), args=CHROMIUM_FLAGS, headless=True
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+async def open_signed_in(
+    chromium: PlaywrightBrowser,
+    site: Site,
+    *,
+    email: str = DEMO_ADMIN,
+    lang: str = "ko",
+    width: int = 1280,
+    height: int = 900,
+) -> Page:
+    """A browser tab in the given language and width, signed in through the login page."""
+    context = await chromium.new_context(
+        base_url=site.base,
+        locale="ko-KR" if lang == "ko" else "en-US",
+        viewport={"width": width, "height": height},
+    )
+    page = await context.new_page()
+    await page.goto("/")
+    await page.fill("#email", email)
+    await page.fill("#password", PASSWORD)
+    await page.locator("form[action='/login'] button[type=submit]").click()
+    await page.wait_for_url(f"{site.base}/")
+    return page
+
+
+async def screenshot(page: Page, name: str) -> Path:
+    """Save the whole page as artifacts/screenshots/<name>.png (CI keeps artifacts/)."""
+    path = ARTIFACTS / "screenshots" / f"{name}.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+async def serious_violations(page: Page) -> list[dict[str, object]]:
+    """What axe-core finds on the page at the serious or critical level."""
+    await page.add_script_tag(path=str(AXE))
+    found: list[dict[str, object]] = await page.evaluate(
+        """async () => {
+            const result = await axe.run(document, {resultTypes: ["violations"]});
+            return result.violations
+                .filter(v => v.impact === "serious" || v.impact === "critical")
+                .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                            nodes: v.nodes.slice(0, 5).map(n => n.target.join(" "))}));
+        }"""
+    )
+    return found
