@@ -5,6 +5,8 @@ from __future__ import annotations
 from tokengate.errors import Locale
 
 SUPPORTED: tuple[Locale, ...] = ("ko", "en")
+# the dashboard's language switch, remembered by the browser (the sign-in pages read it too)
+LANGUAGE_COOKIE = "tg_lang"
 
 
 def pick_locale(

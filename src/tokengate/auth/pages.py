@@ -19,7 +19,7 @@ from tokengate.auth.texts import texts
 from tokengate.db import utcnow
 from tokengate.deps import SessionDep, client_ip
 from tokengate.errors import Locale, TokengateError, status_of
-from tokengate.i18n import SUPPORTED, pick_locale
+from tokengate.i18n import LANGUAGE_COOKIE, SUPPORTED, pick_locale
 from tokengate.runtime import Runtime
 from tokengate.settings import Settings
 from tokengate.tenancy.models import User
@@ -46,8 +46,9 @@ def sign_in_of(request: Request) -> signin.SignIn:
 
 
 def locale_of(request: Request, settings: Settings) -> Locale:
-    """``?lang=``, else the browser's Accept-Language, else the default locale."""
-    asked = request.query_params.get("lang")
+    """``?lang=``, else the dashboard's language switch (its cookie), else the browser's
+    Accept-Language, else the default locale."""
+    asked = request.query_params.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
     if asked in SUPPORTED:
         return "en" if asked == "en" else "ko"
     return pick_locale(

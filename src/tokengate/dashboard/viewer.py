@@ -21,11 +21,10 @@ from tokengate.auth.sessions import COOKIE_NAME, CSRF_FIELD, CSRF_HEADER, load_s
 from tokengate.db import utcnow
 from tokengate.deps import SessionDep, client_ip
 from tokengate.errors import Locale, PermissionDenied
-from tokengate.i18n import SUPPORTED, pick_locale
+from tokengate.i18n import LANGUAGE_COOKIE, SUPPORTED, pick_locale
 from tokengate.runtime import get_runtime
 from tokengate.tenancy.models import Tenant, User
 
-LANGUAGE_COOKIE = "tg_lang"
 DEFAULT_TIMEZONE = "Asia/Seoul"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _STEPS = {"mfa": "/login/mfa", "enrol": "/login/mfa/enrol"}

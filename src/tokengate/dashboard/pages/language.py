@@ -8,8 +8,9 @@ from fastapi import APIRouter, Form
 from starlette.responses import RedirectResponse
 
 from tokengate.auth.pages import safe_next
-from tokengate.dashboard.viewer import LANGUAGE_COOKIE, ViewerDep
+from tokengate.dashboard.viewer import ViewerDep
 from tokengate.deps import SessionDep
+from tokengate.i18n import LANGUAGE_COOKIE
 from tokengate.tenancy import service as tenancy
 from tokengate.tenancy.schemas import UserUpdate
 
