@@ -74,6 +74,15 @@ async def list_keys(
 async def find_key(*, session: AsyncSession, raw_key: str) -> KeyRecord | None:
     """Look a presented key up by its hash (None when unknown or revoked)."""
     key = await store.get_key_by_hash(session, key_hash=hash_virtual_key(raw_key))
+    return await _record_of(session, key)
+
+
+async def find_key_by_id(*, session: AsyncSession, key_id: int) -> KeyRecord | None:
+    """What find_key answers, for a key the server names by its id (the dashboard's chat)."""
+    return await _record_of(session, await session.get(ApiKey, key_id))
+
+
+async def _record_of(session: AsyncSession, key: ApiKey | None) -> KeyRecord | None:
     if key is None or key.status == "revoked":
         return None
     team_id = key.team_id

@@ -48,20 +48,26 @@ async def authenticate(runtime: Runtime, request: Request) -> Caller:
             return await keys.find_key(session=session, raw_key=raw)
 
     identity = keys.check_key(await cache.keys.get(hash_virtual_key(raw), load_key), now=utcnow())
-
-    async def load_profile() -> MemberProfile | None:
-        async with runtime.sessions() as session:
-            return await tenancy.get_member_profile(session=session, user_id=identity.user_id)
-
-    profile = await cache.profiles.get(identity.user_id, load_profile)
-    if profile is None:
-        raise KeyInvalid()
+    profile = await profile_of(runtime, identity.user_id)
     locale = pick_locale(
         accept_language=request.headers.get("accept-language"),
         account_locale=profile.locale,
         fallback=profile.tenant_locale,
     )
     return Caller(identity=identity, profile=profile, locale=locale)
+
+
+async def profile_of(runtime: Runtime, user_id: int) -> MemberProfile:
+    """The key owner's profile (cached); a gone or archived owner makes the key invalid."""
+
+    async def load_profile() -> MemberProfile | None:
+        async with runtime.sessions() as session:
+            return await tenancy.get_member_profile(session=session, user_id=user_id)
+
+    profile = await runtime.cache.profiles.get(user_id, load_profile)
+    if profile is None:
+        raise KeyInvalid()
+    return profile
 
 
 def ensure_active(caller: Caller) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,6 +36,9 @@ from tokengate.runtime import Runtime, get_runtime
 from tokengate.upstreams import classify
 from tokengate.usage.schemas import Outcome
 
+# who calls: by default the key the request presents (see ``proxy.held_key`` for the other)
+Authenticate = Callable[[Runtime, Request], Awaitable[access.Caller]]
+
 
 async def chat_completions(request: Request) -> Response | StreamRelay:
     """Serve ``POST /v1/chat/completions``, streaming or not."""
@@ -56,23 +60,29 @@ async def messages(request: Request) -> Response | StreamRelay:
     return await relay(request, MESSAGES)
 
 
-async def relay(request: Request, endpoint: Endpoint) -> Response | StreamRelay:
+async def relay(
+    request: Request, endpoint: Endpoint, *, authenticate: Authenticate = access.authenticate
+) -> Response | StreamRelay:
     """Relay one request of an OpenAI-style endpoint, recording what happened."""
     runtime = get_runtime(request)
     ctx = RequestContext(endpoint=endpoint.name)
     request.state.request_id = ctx.request_id
     with runtime.metrics.in_flight():
         try:
-            return await _relay(runtime, request, ctx, endpoint)
+            return await _relay(runtime, request, ctx, endpoint, authenticate)
         except TokengateError as error:
             await record_failure(runtime, ctx, error)
             raise
 
 
 async def _relay(
-    runtime: Runtime, request: Request, ctx: RequestContext, endpoint: Endpoint
+    runtime: Runtime,
+    request: Request,
+    ctx: RequestContext,
+    endpoint: Endpoint,
+    authenticate: Authenticate,
 ) -> Response | StreamRelay:
-    caller = await access.authenticate(runtime, request)
+    caller = await authenticate(runtime, request)
     ctx.identity, ctx.caller = caller.identity, caller
     request.state.locale = caller.locale
     body = await read_json_body(request, limit=runtime.settings.max_body_bytes)
