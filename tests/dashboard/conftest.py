@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -15,15 +14,18 @@ import pytest
 from playwright.async_api import Browser as PlaywrightBrowser
 from playwright.async_api import Page, async_playwright
 from pydantic import SecretStr
+from sqlalchemy import select
 
 from tests.auth.browser_support import free_port
 from tests.serving import serve_app
+from tokengate.auth.sessions import COOKIE_NAME, open_session
+from tokengate.db import create_engine, create_session_factory, transaction, utcnow
 from tokengate.demo.run import DEMO_ADMIN, build_demo_app, demo_settings, prepare_demo
 from tokengate.demo.schemas import DemoSummary, DemoUser
 from tokengate.settings import Settings
+from tokengate.tenancy.models import User
 
 PASSWORD = "demo-password-for-tests"
-_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @dataclass
@@ -100,21 +102,31 @@ async def site(prepared_demo: Prepared, tmp_path: Path) -> AsyncIterator[Site]:
 
 
 async def sign_in(site: Site, email: str = DEMO_ADMIN, *, lang: str = "ko") -> Browser:
-    """Sign in through the login form, as a person would; return the client and form token."""
-    http = httpx.AsyncClient(base_url=site.base, timeout=30, cookies={"tg_lang": lang})
-    form = await http.get("/login")
-    token = _CSRF.search(form.text)
-    assert token is not None, form.text
-    answer = await http.post(
-        "/login",
-        data={"email": email, "password": PASSWORD, "csrf_token": token[1], "next": "/"},
+    """A browser already signed in as ``email``: its session is opened in the database, as the
+    login form would (the form itself is tested in tests/auth and by the browser tests); this
+    spares every test the password hashing."""
+    engine = create_engine(site.settings.database_url)
+    try:
+        async with transaction(create_session_factory(engine)) as session:
+            user_id = await session.scalar(select(User.id).where(User.email == email))
+            assert user_id is not None, email
+            token, row = await open_session(
+                session,
+                user_id=user_id,
+                stage="active",
+                method="password",
+                ip=None,
+                user_agent=None,
+                settings=site.settings,
+                now=utcnow(),
+            )
+            csrf = row.csrf_token
+    finally:
+        await engine.dispose()
+    http = httpx.AsyncClient(
+        base_url=site.base, timeout=30, cookies={"tg_lang": lang, COOKIE_NAME: token}
     )
-    assert answer.status_code == 303, answer.text
-    home = await http.get("/")
-    assert home.status_code == 200, home.text
-    csrf = _CSRF.search(home.text)
-    assert csrf is not None
-    return Browser(http=http, csrf=csrf[1])
+    return Browser(http=http, csrf=csrf)
 
 
 @pytest.fixture
