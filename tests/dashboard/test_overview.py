@@ -87,3 +87,10 @@ async def test_the_live_stream_sends_new_requests(site: Site, admin: Browser) ->
 
         data = await asyncio.wait_for(next_event(), timeout=15)
         assert "이기자" in data and "C1" in data
+
+
+async def test_the_back_button_after_htmx_gets_the_whole_page(site: Site, admin: Browser) -> None:
+    restore = await admin.http.get(
+        "/", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    )
+    assert "<html" in restore.text and 'id="nav"' in restore.text

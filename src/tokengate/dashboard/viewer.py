@@ -70,8 +70,12 @@ class Viewer:
 
 
 def is_htmx(request: Request) -> bool:
-    """Whether htmx sent the request (it then wants a fragment, not a whole page)."""
-    return request.headers.get("hx-request") == "true"
+    """Whether htmx sent the request (it then wants a fragment, not a whole page); restoring
+    history after ``hx-push-url`` (the back button) wants the whole page."""
+    return (
+        request.headers.get("hx-request") == "true"
+        and request.headers.get("hx-history-restore-request") != "true"
+    )
 
 
 def locale_for(request: Request, account_locale: str | None) -> Locale:
