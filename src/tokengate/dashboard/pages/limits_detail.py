@@ -14,10 +14,10 @@ from tokengate.audit import service as audit
 from tokengate.auth import access
 from tokengate.auth.principal import Level
 from tokengate.dashboard.catalogs import translations
+from tokengate.dashboard.forms import N_
 from tokengate.dashboard.pages.limits_input import limit_update, relaxation_create
 from tokengate.dashboard.pages.limits_list import Filters, described, explained, render_list
 from tokengate.dashboard.pages.limits_views import editable_scopes, require_leader, views, words
-from tokengate.dashboard.pages.models_input import N_
 from tokengate.dashboard.reads import limits as reads
 from tokengate.dashboard.templating import page
 from tokengate.dashboard.viewer import Viewer, ViewerDep

@@ -14,7 +14,8 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from tokengate.catalog.schemas import MICROS
-from tokengate.dashboard.pages.models_input import N_, decimal_of, from_validation, invalid
+from tokengate.dashboard.forms import N_, form_text
+from tokengate.dashboard.pages.models_input import decimal_of, from_validation, invalid
 from tokengate.errors import Locale
 from tokengate.quotas.schemas import (
     ExemptionCreate,
@@ -47,24 +48,17 @@ _SPLIT = re.compile(r"[\s,]+")
 T = TypeVar("T", bound=BaseModel)
 
 
-def _text(form: FormData, name: str) -> str | None:
-    value = form.get(name)
-    if not isinstance(value, str) or not value.strip():
-        return None
-    return value.strip()
-
-
 def _target(form: FormData) -> dict[str, object]:
     """``scope:id`` from the target menu (or ``scope`` and ``scope_id`` as the API names them)."""
-    target = _text(form, "target")
+    target = form_text(form, "target")
     if target is not None:
         scope, _, ident = target.partition(":")
         return {"scope": scope, "scope_id": ident}
-    return {k: v for k in ("scope", "scope_id") if (v := _text(form, k)) is not None}
+    return {k: v for k in ("scope", "scope_id") if (v := form_text(form, k)) is not None}
 
 
 def _number(form: FormData, name: str, locale: Locale) -> Decimal | None:
-    text = _text(form, name)
+    text = form_text(form, name)
     value = decimal_of(text)
     if text is not None and value is None:
         raise invalid([(LABELS[name], N_("must be a number"), {})], locale)
@@ -84,7 +78,7 @@ def _amount(form: FormData, metric: str | None, locale: Locale) -> int | None:
 
 
 def _thresholds(form: FormData, locale: Locale) -> list[str] | None:
-    text = _text(form, "thresholds")
+    text = form_text(form, "thresholds")
     if text is None:
         return None
     parts = [p.removesuffix("%") for p in _SPLIT.split(text) if p]
@@ -101,16 +95,16 @@ def _checked(form: FormData, name: str) -> bool:
 
 def limit_create(form: FormData, locale: Locale) -> LimitCreate:
     """The new-limit form as the API's create body."""
-    metric = _text(form, "metric")
+    metric = form_text(form, "metric")
     body: dict[str, object] = {
         **_target(form),
         "metric": metric,
-        "window": _text(form, "window"),
+        "window": form_text(form, "window"),
         "amount": _amount(form, metric, locale),
         "auto_block": _checked(form, "auto_block"),
     }
     for name in ("mode", "model", "priority_share"):
-        if (value := _text(form, name)) is not None:
+        if (value := form_text(form, name)) is not None:
             body[name] = value
     if (thresholds := _thresholds(form, locale)) is not None:
         body["thresholds"] = thresholds
@@ -121,9 +115,9 @@ def limit_update(form: FormData, current: LimitPublic, locale: Locale) -> LimitU
     """The edit form as the API's update body: only what differs from the limit now."""
     wanted: dict[str, object] = {
         "amount": _amount(form, current.metric, locale),
-        "mode": _text(form, "mode"),
+        "mode": form_text(form, "mode"),
         "thresholds": _thresholds(form, locale),
-        "priority_share": _text(form, "priority_share"),
+        "priority_share": form_text(form, "priority_share"),
     }
     if current.scope in ("user", "key"):
         wanted["auto_block"] = _checked(form, "auto_block")
@@ -140,17 +134,21 @@ def relaxation_create(form: FormData, locale: Locale) -> RelaxationCreate:
     multiplier = _number(form, "multiplier", locale)
     percent = None if multiplier is None else int((multiplier * 100).to_integral_value())
     body = {
-        "limit_id": _text(form, "limit_id"),
+        "limit_id": form_text(form, "limit_id"),
         "multiplier_percent": percent,
-        "start_hour": _text(form, "start_hour"),
-        "end_hour": _text(form, "end_hour"),
+        "start_hour": form_text(form, "start_hour"),
+        "end_hour": form_text(form, "end_hour"),
     }
     return _validated(RelaxationCreate, {k: v for k, v in body.items() if v is not None}, locale)
 
 
 def exemption_create(form: FormData, locale: Locale) -> ExemptionCreate:
     """The exemption form as the API's body."""
-    body = {**_target(form), "metric": _text(form, "metric"), "reason": _text(form, "reason")}
+    body = {
+        **_target(form),
+        "metric": form_text(form, "metric"),
+        "reason": form_text(form, "reason"),
+    }
     return _validated(ExemptionCreate, {k: v for k, v in body.items() if v is not None}, locale)
 
 

@@ -20,6 +20,7 @@ from tokengate.auth import access
 from tokengate.auth.principal import Level, admin_tenant_filter, tenant_filter
 from tokengate.catalog import service as catalog
 from tokengate.dashboard.catalogs import translations
+from tokengate.dashboard.forms import N_
 from tokengate.dashboard.pages.limits_input import (
     LABELS,
     exemption_create,
@@ -33,7 +34,7 @@ from tokengate.dashboard.pages.limits_views import (
     views,
     words,
 )
-from tokengate.dashboard.pages.models_input import N_, chosen_id, invalid
+from tokengate.dashboard.pages.models_input import chosen_id, invalid
 from tokengate.dashboard.reads import limits as reads
 from tokengate.dashboard.templating import page
 from tokengate.dashboard.viewer import Viewer, ViewerDep

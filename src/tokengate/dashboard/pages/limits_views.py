@@ -10,8 +10,8 @@ from typing import TypedDict
 
 from tokengate.auth.principal import Principal
 from tokengate.dashboard.catalogs import translations
+from tokengate.dashboard.forms import N_
 from tokengate.dashboard.pages.limits_input import amount_text
-from tokengate.dashboard.pages.models_input import N_
 from tokengate.dashboard.reads import limits as reads
 from tokengate.dashboard.viewer import Viewer
 from tokengate.db import utcnow

@@ -15,7 +15,8 @@ from tokengate.auth.principal import Level, tenant_filter
 from tokengate.catalog import probe, service, stats
 from tokengate.catalog.schemas import ModelFilter, ModelPublic, ModelStats
 from tokengate.dashboard.catalogs import translations
-from tokengate.dashboard.pages.models_input import N_, PARAMS, chosen_id, model_update
+from tokengate.dashboard.forms import N_
+from tokengate.dashboard.pages.models_input import PARAMS, chosen_id, model_update
 from tokengate.dashboard.pages.models_list import (
     all_plans,
     explained,

@@ -13,14 +13,9 @@ from starlette.datastructures import FormData
 
 from tokengate.catalog.schemas import ModelCreate, ModelUpdate, ParamName, ProbeTarget
 from tokengate.dashboard.catalogs import translations
+from tokengate.dashboard.forms import N_, form_text
 from tokengate.errors import InvalidRequest, Locale
 from tokengate.ids import MAX_ID
-
-
-def N_(message: str) -> str:
-    """Mark a message for translation where it is defined; it is translated where shown."""
-    return message
-
 
 # what a pydantic error type means, as a person reads it
 PROBLEMS = {
@@ -121,17 +116,12 @@ def from_validation(
     return invalid(problems, locale)
 
 
-def _text(form: FormData, name: str) -> str | None:
-    value = form.get(name)
-    if not isinstance(value, str) or not value.strip():
-        return None
-    return value.strip()
-
-
 def _params(form: FormData) -> dict[str, dict[str, str]]:
     found: dict[str, dict[str, str]] = {}
     for param in PARAMS:
-        rule = {p: v for p in PARAM_PARTS if (v := _text(form, f"param_{param}_{p}")) is not None}
+        rule = {
+            p: v for p in PARAM_PARTS if (v := form_text(form, f"param_{param}_{p}")) is not None
+        }
         if rule:
             found[param] = rule
     return found
@@ -141,11 +131,11 @@ def model_fields(form: FormData) -> dict[str, object]:
     """The model form's filled-in fields, as the API's body would carry them."""
     body: dict[str, object] = {}
     for name in (*TEXT_FIELDS, *NUMBER_FIELDS):
-        value = form.get(name) if name == "api_key" else _text(form, name)
+        value = form.get(name) if name == "api_key" else form_text(form, name)
         if isinstance(value, str) and value:
             body[name] = value
-    if _text(form, "description") is not None:
-        body["description"] = _text(form, "description")
+    if form_text(form, "description") is not None:
+        body["description"] = form_text(form, "description")
     if params := _params(form):
         body["params"] = params
     if form.get("allow_alias"):

@@ -25,8 +25,8 @@ from tokengate.catalog.schemas import (
     ModelSummary,
 )
 from tokengate.dashboard.catalogs import translations
+from tokengate.dashboard.forms import N_
 from tokengate.dashboard.pages.models_input import (
-    N_,
     PARAMS,
     from_validation,
     model_create,

@@ -18,6 +18,7 @@ from tokengate.audit import service as audit
 from tokengate.auth import access
 from tokengate.auth.principal import Level, tenant_filter
 from tokengate.dashboard.catalogs import translations
+from tokengate.dashboard.forms import N_, say
 from tokengate.dashboard.pages import teams_detail, teams_members
 from tokengate.dashboard.pages.teams_refusals import (
     ACCESS,
@@ -27,7 +28,7 @@ from tokengate.dashboard.pages.teams_refusals import (
     TENANT_ACCESS,
     require_leader,
 )
-from tokengate.dashboard.pages.tenants_refusals import N_, explained, parsed, say
+from tokengate.dashboard.pages.tenants_refusals import explained, parsed
 from tokengate.dashboard.reads import teams as reads
 from tokengate.dashboard.templating import page
 from tokengate.dashboard.viewer import Viewer, ViewerDep, is_htmx

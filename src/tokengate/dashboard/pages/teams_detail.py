@@ -12,8 +12,9 @@ from tokengate.audit import service as audit
 from tokengate.auth import access
 from tokengate.auth.principal import Level, tenant_filter
 from tokengate.dashboard.catalogs import translations
+from tokengate.dashboard.forms import N_
 from tokengate.dashboard.pages.teams_refusals import ACCESS, HINTS, PERSON_ACCESS, TEAM
-from tokengate.dashboard.pages.tenants_refusals import N_, done_message, explained, parsed
+from tokengate.dashboard.pages.tenants_refusals import done_message, explained, parsed
 from tokengate.dashboard.reads import teams as reads
 from tokengate.dashboard.templating import page
 from tokengate.dashboard.viewer import Viewer, ViewerDep, is_htmx

@@ -14,9 +14,10 @@ from tokengate.audit import service as audit
 from tokengate.auth import access
 from tokengate.auth.principal import Level
 from tokengate.dashboard.catalogs import translations
+from tokengate.dashboard.forms import N_
 from tokengate.dashboard.pages.teams_detail import render_team
 from tokengate.dashboard.pages.teams_refusals import ACCESS, HINTS, MEMBERS, PERSON_ACCESS
-from tokengate.dashboard.pages.tenants_refusals import N_, explained, parsed
+from tokengate.dashboard.pages.tenants_refusals import explained, parsed
 from tokengate.dashboard.reads import teams as reads
 from tokengate.dashboard.viewer import Viewer, ViewerDep, is_htmx
 from tokengate.deps import IdPath, SessionDep

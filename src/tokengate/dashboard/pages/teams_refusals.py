@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tokengate.dashboard.pages.tenants_refusals import N_, Refusal, say
+from tokengate.dashboard.forms import N_, say
+from tokengate.dashboard.pages.tenants_refusals import Refusal
 from tokengate.dashboard.viewer import Viewer
 from tokengate.errors import Conflict, InvalidRequest, NotFound, PermissionDenied
 

@@ -16,8 +16,9 @@ from tokengate.audit import service as audit
 from tokengate.auth import access
 from tokengate.auth.principal import Level, tenant_filter
 from tokengate.dashboard.catalogs import translations
+from tokengate.dashboard.forms import N_
 from tokengate.dashboard.pages import tenants_edit
-from tokengate.dashboard.pages.tenants_refusals import N_, explained, parsed
+from tokengate.dashboard.pages.tenants_refusals import explained, parsed
 from tokengate.dashboard.pages.tenants_rows import (
     ACCESS,
     CURRENCIES,

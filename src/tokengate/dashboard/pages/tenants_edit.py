@@ -16,7 +16,8 @@ from tokengate.audit import service as audit
 from tokengate.auth import access
 from tokengate.auth.principal import Level
 from tokengate.dashboard.catalogs import translations
-from tokengate.dashboard.pages.tenants_refusals import N_, done_message, explained, parsed
+from tokengate.dashboard.forms import N_
+from tokengate.dashboard.pages.tenants_refusals import done_message, explained, parsed
 from tokengate.dashboard.pages.tenants_rows import (
     ACCESS,
     CURRENCIES,

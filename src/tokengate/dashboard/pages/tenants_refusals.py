@@ -15,23 +15,13 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from tokengate.dashboard.catalogs import translations
+from tokengate.dashboard.forms import LOCALES, N_, say
 from tokengate.errors import InvalidRequest, Locale, TokengateError
 
 M = TypeVar("M", bound=BaseModel)
-LOCALES: tuple[Locale, ...] = ("en", "ko")
-
-
-def N_(message: str) -> str:
-    """Mark a message for the catalogs; it is translated when it is said."""
-    return message
 
 
 CHECK_VALUES = N_("Check the values you entered.")
-
-
-def say(message: str, **values: object) -> dict[str, str]:
-    """A message in every language of the dashboard, its placeholders filled."""
-    return {locale: translations(locale).gettext(message) % values for locale in LOCALES}
 
 
 @dataclass(frozen=True)

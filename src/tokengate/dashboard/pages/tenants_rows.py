@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from tokengate.dashboard.pages.tenants_refusals import N_, Refusal, say
+from tokengate.dashboard.forms import N_, say
+from tokengate.dashboard.pages.tenants_refusals import Refusal
 from tokengate.dashboard.reads import tenants as reads
 from tokengate.dashboard.viewer import Viewer
 from tokengate.deps import SessionDep
