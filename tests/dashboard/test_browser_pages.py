@@ -22,6 +22,12 @@ PAGES = {
     "security": "/me/security",
     "chat": "/chat",
 }
+# what a member has (the system administrator has no allowance and no engines to chat with)
+MEMBER_PAGES = {
+    "member-overview": "/",
+    "member-my-usage": "/me/usage",
+    "member-chat": "/chat",
+}
 
 
 async def _visit(page: Page, path: str) -> None:
@@ -44,6 +50,13 @@ async def test_every_page_passes_axe_and_is_captured_at_1280_px(
         violations = await serious_violations(page)
         if violations:
             found[path] = violations
+    member = await open_signed_in(chromium, site, email=site.user("이기자").email, lang=lang)
+    for slug, path in MEMBER_PAGES.items():
+        await _visit(member, path)
+        await screenshot(member, f"{lang}-1280-{slug}")
+        violations = await serious_violations(member)
+        if violations:
+            found[f"{path} (member)"] = violations
     assert not found, found
 
 

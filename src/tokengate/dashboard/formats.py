@@ -11,6 +11,8 @@ from babel import dates, numbers
 from tokengate.errors import Locale
 
 _BABEL = {"ko": "ko_KR", "en": "en_US"}
+# Korean writes 오전/오후 (the CLDR's wide day period), not the abbreviated AM/PM
+_MOMENT = {"ko": "y. M. d. aaaa h:mm:ss", "en": "medium"}
 MICROS = Decimal(1_000_000)
 
 
@@ -45,9 +47,9 @@ def money(micros: int, currency: str, locale: Locale) -> str:
 
 
 def when(moment: datetime, timezone: str, locale: Locale) -> str:
-    """A moment in the viewer's timezone: 2026. 11. 22. 오후 3:04 / Nov 22, 2026, 3:04 PM."""
+    """A moment in the viewer's timezone: 2026. 11. 22. 오후 3:04:05 / Nov 22, 2026, 3:04:05 PM."""
     return dates.format_datetime(
-        moment, format="medium", tzinfo=ZoneInfo(timezone), locale=_BABEL[locale]
+        moment, format=_MOMENT[locale], tzinfo=ZoneInfo(timezone), locale=_BABEL[locale]
     )
 
 
