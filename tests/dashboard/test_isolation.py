@@ -142,7 +142,7 @@ async def test_another_tenants_ids_are_not_found_by_an_admin_or_a_member(site: S
     before = await _audit_count(site)
     for name in ("김현우", "이기자"):
         browser = await sign_in(site, site.user(name).email)
-        wrong = {}
+        wrong: dict[str, object] = {}
         for (method, path), body in ROUTES.items():
             form = {k: v.format(**ids) for k, v in body.items()}
             url = path.format(**ids)
