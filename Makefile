@@ -54,8 +54,9 @@ browser: ## Debian's Chromium and the Nanum Korean font, for the browser tests (
 	  || echo "chromium and fonts-nanum could not be installed: the browser tests will be skipped"; \
 	fi
 
-pytest: install tokenizers browser ## the test suite with coverage (>= 90 %)
-	$(RUN) pytest --cov --cov-report=term $(PYTEST_ARGS)
+PYTEST_WORKERS ?= 2
+pytest: install tokenizers browser ## the test suite with coverage (>= 90 %), PYTEST_WORKERS processes
+	$(RUN) pytest -n $(PYTEST_WORKERS) --dist loadfile --cov --cov-report=term $(PYTEST_ARGS)
 
 test: lint typecheck pytest ## everything CI runs: lint, types, layers, tests
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.async_api import Browser as PlaywrightBrowser
-from playwright.async_api import Page, async_playwright
+from playwright.async_api import Page, async_playwright, expect
 from pydantic import SecretStr
 from sqlalchemy import select
 
@@ -148,6 +148,8 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+# a loaded CI machine answers slower than a desk: browser expectations wait up to 20 s
+expect.set_options(timeout=20_000)
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
 

@@ -30,7 +30,8 @@ SECRET_KEY = "quota-e2e-secret-key-0123456789abcdef"
 ADMIN = {"Authorization": f"Bearer {MASTER_KEY}"}
 REDIS_ENV = "TOKENGATE_TEST_REDIS_URL"
 # these tests own this database of the test Redis: they empty it before each run
-REDIS_DB = 9
+# a Redis database of its own per pytest-xdist worker (gw0 → 9, gw1 → 10): emptied per test
+REDIS_DB = 9 + int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
 MODEL = "gpt-mock"
 READY_SECONDS = 60.0
 STOP_SECONDS = 10.0
