@@ -65,6 +65,7 @@ check: test ## alias of test
 bench: install ## gateway vs the mock provider, then the ledger alone (see docs/benchmarks.md)
 	$(RUN) python -m scripts.bench $(BENCH_ARGS)
 	$(RUN) python -m scripts.bench_ledger $(LEDGER_BENCH_ARGS)
+	$(RUN) python -m scripts.bench_dashboard $(DASHBOARD_BENCH_ARGS)
 
 dev: install ## serve with auto-reload for development
 	$(RUN) uvicorn --factory tokengate.asgi:create --reload

@@ -8,7 +8,16 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, delete, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    SQLColumnExpression,
+    delete,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokengate.catalog.models import Deployment, Model
@@ -148,16 +157,19 @@ async def sum_usage(
     user_ids: frozenset[int] | None,
 ) -> UsageSums:
     """Requests, errors, input, output and cached tokens, cost, latency sum and distinct users
-    of a model over whole hours, from the hourly rollup."""
+    of a model over whole hours, from the hourly rollup.
+
+    Summed per user in SQL (one hashed pass, a row per user) and added up here: on millions of
+    rollup rows that is several times faster than ``count(DISTINCT user_id)``, which sorts."""
     query = select(
-        func.coalesce(func.sum(UsageHourly.requests), 0),
-        func.coalesce(func.sum(UsageHourly.errors), 0),
-        func.coalesce(func.sum(UsageHourly.input_tokens), 0),
-        func.coalesce(func.sum(UsageHourly.output_tokens), 0),
-        func.coalesce(func.sum(UsageHourly.cached_tokens), 0),
-        func.coalesce(func.sum(UsageHourly.cost_micros), 0),
-        func.coalesce(func.sum(UsageHourly.latency_ms_sum), 0),
-        func.count(func.distinct(UsageHourly.user_id)),
+        UsageHourly.user_id,
+        func.sum(UsageHourly.requests),
+        func.sum(UsageHourly.errors),
+        func.sum(UsageHourly.input_tokens),
+        func.sum(UsageHourly.output_tokens),
+        func.sum(UsageHourly.cached_tokens),
+        func.sum(UsageHourly.cost_micros),
+        func.sum(UsageHourly.latency_ms_sum),
     ).where(UsageHourly.model_id == model_id)
     if since is not None:
         query = query.where(UsageHourly.hour >= since)
@@ -167,17 +179,14 @@ async def sum_usage(
         query = query.where(UsageHourly.tenant_id == tenant_id)
     if user_ids is not None:
         query = query.where(UsageHourly.user_id.in_(user_ids))
-    row = (await session.execute(query)).one()
-    return (
-        int(row[0]),
-        int(row[1]),
-        int(row[2]),
-        int(row[3]),
-        int(row[4]),
-        int(row[5]),
-        int(row[6]),
-        int(row[7]),
-    )
+    rows = (await session.execute(query.group_by(UsageHourly.user_id))).all()
+    sums = [sum(int(row[i] or 0) for row in rows) for i in range(1, 8)]
+    return (sums[0], sums[1], sums[2], sums[3], sums[4], sums[5], sums[6], len(rows))
+
+
+# latencies are counted in buckets this wide to find the percentile's bucket, then ordered
+# within that bucket only
+_LATENCY_BUCKET_MS = 100
 
 
 async def latency_percentile(
@@ -190,7 +199,11 @@ async def latency_percentile(
     user_ids: frozenset[int] | None,
     fraction: float,
 ) -> int | None:
-    """The nearest-rank percentile of the model's request latencies, from the events."""
+    """The nearest-rank percentile of the model's request latencies, from the events.
+
+    Exact, without sorting every request: a histogram of 100 ms buckets (one hashed pass)
+    gives the count and the bucket holding the rank; only that bucket's latencies are ordered.
+    """
     conditions: list[ColumnElement[bool]] = [UsageEvent.model_id == model_id]
     if since is not None:
         conditions.append(UsageEvent.created_at >= since)
@@ -200,21 +213,29 @@ async def latency_percentile(
         conditions.append(UsageEvent.tenant_id == tenant_id)
     if user_ids is not None:
         conditions.append(UsageEvent.user_id.in_(user_ids))
-    count = int(
-        await session.scalar(select(func.count()).select_from(UsageEvent).where(*conditions)) or 0
-    )
-    if count == 0:
-        return None
-    rank = math.ceil(fraction * count) - 1
-    query = (
-        select(UsageEvent.latency_ms)
-        .where(*conditions)
-        .order_by(UsageEvent.latency_ms)
-        .offset(rank)
-        .limit(1)
-    )
-    value = await session.scalar(query)
-    return None if value is None else int(value)
+    # a literal width: the same expression in SELECT and GROUP BY (no bind parameters)
+    bucket = UsageEvent.latency_ms // literal_column(str(_LATENCY_BUCKET_MS), Integer)
+    histogram = [
+        (int(value), int(n))
+        for value, n in await session.execute(
+            select(bucket, func.count()).where(*conditions).group_by(bucket).order_by(bucket)
+        )
+    ]
+    rank = math.ceil(fraction * sum(n for _, n in histogram)) - 1
+    for value, n in histogram:
+        if rank >= n:
+            rank -= n
+            continue
+        query = (
+            select(UsageEvent.latency_ms)
+            .where(*conditions, bucket == value)
+            .order_by(UsageEvent.latency_ms)
+            .offset(rank)
+            .limit(1)
+        )
+        found = await session.scalar(query)
+        return None if found is None else int(found)
+    return None
 
 
 async def list_with_secret(session: AsyncSession, *, entity: type[T], column: str) -> list[T]:

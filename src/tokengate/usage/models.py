@@ -15,6 +15,16 @@ class UsageEvent(Base):
     __table_args__ = (
         Index("ix_usage_events_tenant_created", "tenant_id", "created_at"),
         Index("ix_usage_events_user_created", "user_id", "created_at"),
+        # a tenant's or a person's newest requests, read backwards
+        Index("ix_usage_events_tenant_newest", "tenant_id", "id"),
+        Index("ix_usage_events_user_newest", "user_id", "id"),
+        # a model's latency percentile, read from the index alone on PostgreSQL
+        Index(
+            "ix_usage_events_model_created",
+            "model_id",
+            "created_at",
+            postgresql_include=["latency_ms", "tenant_id", "user_id"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
@@ -53,6 +63,8 @@ class UsageHourly(Base):
     __table_args__ = (
         Index("ix_usage_hourly_tenant_hour", "tenant_id", "hour"),
         Index("ix_usage_hourly_user_hour", "user_id", "hour"),
+        Index("ix_usage_hourly_team_hour", "team_id", "hour"),
+        Index("ix_usage_hourly_model_hour", "model_id", "hour"),
     )
 
     hour: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
