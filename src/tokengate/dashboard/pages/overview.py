@@ -37,8 +37,10 @@ async def overview(request: Request, viewer: ViewerDep, session: SessionDep) -> 
     now = utcnow()
     scope = Scope.of(viewer.actor)
     periods = {w: period(w, now, viewer.timezone) for w in ("day", "week", "month")}
-    sums = {w: await usage.totals(session, scope, *bounds) for w, bounds in periods.items()}
     month = periods["month"]
+    # first: the month's breakdown it reads is kept for the totals and rankings that follow
+    active_users, models_in_use = await usage.active_counts(session, scope, *month)
+    sums = {w: await usage.totals(session, scope, *bounds) for w, bounds in periods.items()}
     everyone = await people.people(session, scope)
     found = await allowance.allowances(
         session, runtime.ledger, user_ids=[p.id for p in everyone], now=now
@@ -51,7 +53,6 @@ async def overview(request: Request, viewer: ViewerDep, session: SessionDep) -> 
         ),
         key=lambda n: (-n.allowance.percent, n.person.name),
     )
-    active_users, models_in_use = await usage.active_counts(session, scope, *month)
     return page(
         request,
         viewer,
