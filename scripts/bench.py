@@ -7,17 +7,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
-import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 from typing import TextIO
 
 import orjson
@@ -34,6 +29,7 @@ from scripts.bench_load import (
     run_open_loop,
 )
 from scripts.bench_report import Load, Result, Scenario, Target, render_json, render_report
+from scripts.bench_run import source_state, stop_on_sigterm
 from scripts.bench_servers import (
     MODEL,
     Stack,
@@ -121,7 +117,7 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     options = parse_options(argv)
     if options.soak:
         return _soak_main(options, out)
-    source = _source_state()
+    source = source_state()
     with (
         tempfile.TemporaryDirectory(prefix="tokengate-bench-") as tmp,
         started_stack(workdir=Path(tmp), workers=options.workers) as stack,
@@ -247,7 +243,7 @@ def _soak_main(options: Options, out: TextIO) -> int:
         asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
     ):
         points = runner.run(_soak(stack, options))
-    out.write(f"{_source_state()}, {time.strftime('%Y-%m-%d')}\n\n")
+    out.write(f"{source_state()}, {time.strftime('%Y-%m-%d')}\n\n")
     out.write(render_soak(points, options))
     return 1 if any(p.errors for p in points) else 0
 
@@ -321,43 +317,8 @@ def _request(base_url: str, key: str, *, stream: bool) -> RequestSpec:
     )
 
 
-def _source_state() -> str:
-    """Name the code under test: the commit, and whether src/ differs from it."""
-    repo = Path(__file__).resolve().parents[1]
-    spec = importlib.util.find_spec("tokengate")
-    origin = Path(spec.origin).parent if spec is not None and spec.origin else None
-    if origin != repo / "src" / "tokengate":
-        # e.g. PYTHONPATH pointing at an exported snapshot: the servers inherit it
-        return f"tokengate imported from {origin}"
-    git = shutil.which("git")
-    if git is None:
-        return "unknown"
-
-    def run(*args: str) -> str:
-        command = [git, "-C", str(repo), *args]
-        done = subprocess.run(command, capture_output=True, check=False)  # noqa: S603
-        return done.stdout.decode().strip() if done.returncode == 0 else ""
-
-    commit = run("rev-parse", "--short", "HEAD") or "unknown"
-    changed = run("status", "--porcelain", "--", "src")
-    return f"{commit} + uncommitted changes in src/" if changed else commit
-
-
-def _stop_on_sigterm() -> None:
-    """Treat SIGTERM like Ctrl-C, so that the servers are stopped on the way out."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        # while the event loop runs, asyncio's own SIGINT handler cancels the run cleanly
-        on_interrupt = signal.getsignal(signal.SIGINT)
-        if not callable(on_interrupt):
-            raise KeyboardInterrupt
-        on_interrupt(signal.SIGINT, frame)
-
-    signal.signal(signal.SIGTERM, handler)
-
-
 if __name__ == "__main__":
-    _stop_on_sigterm()
+    stop_on_sigterm()
     try:
         sys.exit(main())
     except KeyboardInterrupt:

@@ -12,20 +12,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.util
 import os
 import platform
 import secrets
-import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from types import FrameType
 from typing import Any, Literal, TextIO
 from urllib.parse import urlencode
 
@@ -52,6 +47,7 @@ from scripts.bench_dashboard_seed import (
     seed,
     seeded_events,
 )
+from scripts.bench_run import source_state, stop_on_sigterm
 from scripts.bench_stats import percentile
 from tokengate.db import create_engine, create_session_factory, transaction, utcnow
 from tokengate.demo.run import DEMO_ADMIN, DEMO_SECRET_KEY
@@ -322,7 +318,7 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
             ) as server,
         ):
             rows = runner.run(_measure_all(server, options))
-    meta["source"] = _source()
+    meta["source"] = source_state()
     meta["load average"] = f"{meta.pop('load_before')} before, {_load()} after"
     out.write(render(rows, meta))
     if options.json_path is not None:
@@ -513,43 +509,8 @@ def _memory_gib() -> float:
     return 0.0
 
 
-def _source() -> str:
-    """The commit measured, and whether src/ differed from it."""
-    repo = Path(__file__).resolve().parents[1]
-    spec = importlib.util.find_spec("tokengate")
-    origin = Path(spec.origin).parent if spec is not None and spec.origin else None
-    if origin != repo / "src" / "tokengate":
-        # e.g. PYTHONPATH pointing at an exported snapshot: the server inherits it
-        return f"tokengate imported from {origin}"
-    git = shutil.which("git")
-    if git is None:
-        return "unknown"
-
-    def run(*args: str) -> str:
-        done = subprocess.run([git, "-C", str(repo), *args], capture_output=True, check=False)  # noqa: S603
-        return done.stdout.decode().strip() if done.returncode == 0 else ""
-
-    commit = run("rev-parse", "--short", "HEAD") or "unknown"
-    return (
-        f"{commit} + uncommitted changes in src/" if run("status", "--porcelain", "src") else commit
-    )
-
-
-def _stop_on_sigterm() -> None:
-    """Treat SIGTERM like Ctrl-C, so that the server is stopped on the way out."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        # while the event loop runs, asyncio's own SIGINT handler cancels the run cleanly
-        on_interrupt = signal.getsignal(signal.SIGINT)
-        if not callable(on_interrupt):
-            raise KeyboardInterrupt
-        on_interrupt(signal.SIGINT, frame)
-
-    signal.signal(signal.SIGTERM, handler)
-
-
 if __name__ == "__main__":
-    _stop_on_sigterm()
+    stop_on_sigterm()
     try:
         sys.exit(main())
     except KeyboardInterrupt:
