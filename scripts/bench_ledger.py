@@ -170,9 +170,11 @@ async def redis_ledger(url: str) -> AsyncIterator[LedgerBackend]:
     """A Redis ledger on DB 14 (flushed before and after)."""
     client = Redis.from_url(url.rsplit("/", 1)[0] + "/14")
     await client.flushdb()
+    ledger = RedisLedger(client, prefix="bench")
     try:
-        yield RedisLedger(client, prefix="bench")
+        yield ledger
     finally:
+        await ledger.aclose()
         await client.flushdb()
         await client.aclose()
 

@@ -116,7 +116,9 @@ async def _redis(url: str, stack: AsyncExitStack) -> MakeBackend:
     async def make() -> LedgerBackend:
         client = aioredis.Redis.from_url(url)
         stack.push_async_callback(client.aclose)
-        return RedisLedger(client, prefix=prefix)
+        ledger = RedisLedger(client, prefix=prefix)
+        stack.push_async_callback(ledger.aclose)
+        return ledger
 
     return make
 

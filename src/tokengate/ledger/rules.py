@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from tokengate.ledger.types import (
     MICROS_PER_MTOK_SCALE,
     Charge,
+    CounterReading,
     Demand,
     Denial,
     LimitCheck,
@@ -201,6 +202,7 @@ def reservation_of(
     charge: Charge,
     holds: Sequence[Hold],
     deadline: datetime,
+    counters: Sequence[CounterReading] = (),
 ) -> Reservation:
     """Build the reservation a caller gets back from its holds."""
     return Reservation(
@@ -209,6 +211,7 @@ def reservation_of(
         charge=charge,
         reserved=tuple(ReservedAmount(h.limit_id, h.window_start, h.reserved) for h in holds),
         deadline=deadline,
+        counters=tuple(counters),
     )
 
 

@@ -35,9 +35,11 @@ async def open_ledger(settings: Settings, engine: AsyncEngine) -> AsyncIterator[
     if not settings.redis_url:
         raise ConfigError("TOKENGATE_LEDGER=redis needs TOKENGATE_REDIS_URL")
     client = Redis.from_url(settings.redis_url)
+    redis_ledger = RedisLedger(client)
     try:
-        yield RedisLedger(client)
+        yield redis_ledger
     finally:
+        await redis_ledger.aclose()
         await client.aclose()
 
 

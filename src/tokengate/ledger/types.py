@@ -9,7 +9,7 @@ falls short of what it stands for).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
@@ -102,14 +102,30 @@ class ReservedAmount:
 
 
 @dataclass(frozen=True, slots=True)
+class CounterReading:
+    """One limit's counter as a reservation left it (that reservation's hold included)."""
+
+    limit_id: int
+    used: int
+    reserved: int
+    window_end: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Reservation:
-    """An admitted request: its output cap and what it holds until settled or swept."""
+    """An admitted request: its output cap and what it holds until settled or swept.
+
+    ``counters`` are the counters of its checks just after it was made, read in the same atomic
+    step; empty when the backend handed back a reservation made earlier under the same id. A
+    reading, not part of the reservation: two reservations compare equal whatever they read.
+    """
 
     request_id: str
     output_tokens: int
     charge: Charge
     reserved: tuple[ReservedAmount, ...]
     deadline: datetime
+    counters: tuple[CounterReading, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ counting 60 s after that second began: at most 60 s and at least 59 s after the 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from tokengate.ledger.types import Window
@@ -86,8 +87,12 @@ def next_period(window: Window, first: date) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
+@lru_cache(maxsize=4096)
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:
-    """Return the first instant at which the wall clock in ``tz`` reads ``day`` 00:00 or later."""
+    """Return the first instant at which the wall clock in ``tz`` reads ``day`` 00:00 or later.
+
+    Pure, and asked for on every reservation: remembered for the few days and zones in use.
+    """
     wall = datetime.combine(day, time(0), tzinfo=tz)
     first = wall.astimezone(UTC)
     if first.astimezone(tz).replace(tzinfo=None) == wall.replace(tzinfo=None):

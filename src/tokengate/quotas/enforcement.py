@@ -15,6 +15,7 @@ from tokengate.keys import service as keys
 from tokengate.ledger.backends.base import LedgerBackend
 from tokengate.ledger.types import (
     Charge,
+    CounterReading,
     Demand,
     Denial,
     LimitCheck,
@@ -79,11 +80,21 @@ async def admit(
     if isinstance(result, Denial):
         refused = next(c for c in checks if c.check.limit_id == result.limit_id)
         raise denial_error(result, refused, plan=subject.plan)
-    states = await ledger.states(checks=plain, now=now)
-    return Admission(reservation=result, checks=checks, remaining=remaining_of(checks, states))
+    counters = {c.limit_id: c for c in result.counters}
+    if len(counters) != len(plain):
+        # a reservation made earlier under this id: its counters were not read with it
+        states = await ledger.states(checks=plain, now=now)
+        counters = {
+            s.limit_id: CounterReading(s.limit_id, s.used, s.reserved, s.window_end)
+            for s in states
+        }
+    readings = [counters[c.limit_id] for c in plain]
+    return Admission(reservation=result, checks=checks, remaining=remaining_of(checks, readings))
 
 
-def remaining_of(checks: Sequence[ResolvedCheck], states: Sequence[LimitState]) -> Remaining:
+def remaining_of(
+    checks: Sequence[ResolvedCheck], states: Sequence[CounterReading | LimitState]
+) -> Remaining:
     """The least room left per metric among block limits, and when the tightest one resets."""
     tightest: dict[str, tuple[int, datetime]] = {}
     for resolved, state in zip(checks, states, strict=True):

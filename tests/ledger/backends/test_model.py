@@ -142,6 +142,10 @@ async def do_reserve(
     for slot in slots:
         model.counter(slot)[1] += got.charge.of(slot.check.metric)
     model.live[rid] = (got, slots)
+    # the counters the reservation reports are the model's, this reservation included
+    assert [(c.limit_id, c.used, c.reserved, c.window_end) for c in got.counters] == [
+        (s.check.limit_id, model.view(s).used, model.view(s).reserved, s.window_end) for s in slots
+    ]
 
 
 async def do_settle(backend: LedgerBackend, model: Model, op: Settle) -> None:

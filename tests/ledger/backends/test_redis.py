@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
@@ -12,7 +13,8 @@ from redis.exceptions import ResponseError
 from tests.ledger.conftest import delete_prefix
 from tests.ledger.factories import NOW, TTL, demand, limit, request_id
 from tokengate.ledger.backends import RedisLedger
-from tokengate.ledger.backends.redis import evalsha_pipelined, forget_idle_tenant
+from tokengate.ledger.backends.redis import forget_idle_tenant
+from tokengate.ledger.backends.redis_wire import Wire
 from tokengate.ledger.types import Charge, Denial, Reservation
 
 pytestmark = pytest.mark.redis
@@ -32,10 +34,27 @@ async def prefix(client: aioredis.Redis) -> AsyncIterator[str]:
     await delete_prefix(client, prefix)
 
 
+MakeLedger = Callable[..., RedisLedger]
+
+
+@pytest.fixture
+async def make_ledger(client: aioredis.Redis, prefix: str) -> AsyncIterator[MakeLedger]:
+    """Ledgers on the test's prefix, closed (with their own connections) after the test."""
+    made: list[RedisLedger] = []
+
+    def make(**options: Any) -> RedisLedger:
+        made.append(RedisLedger(client, prefix=prefix, **options))
+        return made[-1]
+
+    yield make
+    for ledger in made:
+        await ledger.aclose()
+
+
 async def test_a_tenant_lives_in_one_slot_and_counters_expire(
-    client: aioredis.Redis, prefix: str
+    make_ledger: MakeLedger, client: aioredis.Redis, prefix: str
 ) -> None:
-    ledger = RedisLedger(client, prefix=prefix)
+    ledger = make_ledger()
     checks = [
         limit(1, tenant_id=7),
         limit(2, tenant_id=7, window="minute"),
@@ -66,9 +85,9 @@ async def test_a_tenant_lives_in_one_slot_and_counters_expire(
 
 
 async def test_sweep_forgets_tenants_without_live_reservations(
-    client: aioredis.Redis, prefix: str
+    make_ledger: MakeLedger, client: aioredis.Redis, prefix: str
 ) -> None:
-    ledger = RedisLedger(client, prefix=prefix)
+    ledger = make_ledger()
     for tenant in (1, 2):
         await ledger.reserve(
             request_id=request_id(),
@@ -82,8 +101,10 @@ async def test_sweep_forgets_tenants_without_live_reservations(
     assert await client.smembers(f"{prefix}:tenants") == {"2"}
 
 
-async def test_a_refused_request_leaves_no_key_behind(client: aioredis.Redis, prefix: str) -> None:
-    ledger = RedisLedger(client, prefix=prefix)
+async def test_a_refused_request_leaves_no_key_behind(
+    make_ledger: MakeLedger, client: aioredis.Redis, prefix: str
+) -> None:
+    ledger = make_ledger()
     rid = request_id()
     got = await ledger.reserve(
         request_id=rid, checks=[limit(1, amount=0)], demand=demand(), now=NOW, ttl=TTL
@@ -100,18 +121,20 @@ async def test_a_prefix_cannot_carry_a_hash_tag(client: aioredis.Redis) -> None:
 async def test_scripts_missing_from_redis_are_loaded(client: aioredis.Redis, prefix: str) -> None:
     script = client.register_script(f"return redis.call('GET', KEYS[1]) -- {uuid.uuid4()}")
     key = f"{prefix}:probe"
-    reply = await evalsha_pipelined(
-        client, script, [key], [], before=[("SET", key, "1")], after=[("DEL", key)]
-    )
+    wire = Wire(client)
+    reply = await wire.evalsha(script, [key], [], before=[("SET", key, "1")], after=[("DEL", key)])
     assert reply == "1"
     assert await client.exists(key) == 0
     broken = client.register_script(f"return redis.call('NOPE') -- {uuid.uuid4()}")
     with pytest.raises(ResponseError):
-        await evalsha_pipelined(client, broken, [key], [])
+        await wire.evalsha(broken, [key], [])
+    await wire.aclose()
 
 
-async def test_sweep_works_through_batches(client: aioredis.Redis, prefix: str) -> None:
-    ledger = RedisLedger(client, prefix=prefix, sweep_batch=2)
+async def test_sweep_works_through_batches(
+    make_ledger: MakeLedger, client: aioredis.Redis, prefix: str
+) -> None:
+    ledger = make_ledger(sweep_batch=2)
     for _ in range(5):
         await ledger.reserve(
             request_id=request_id(), checks=[limit(1)], demand=demand(), now=NOW, ttl=TTL
@@ -122,9 +145,9 @@ async def test_sweep_works_through_batches(client: aioredis.Redis, prefix: str) 
 
 
 async def test_a_tenant_that_reserved_meanwhile_stays_listed(
-    client: aioredis.Redis, prefix: str
+    make_ledger: MakeLedger, client: aioredis.Redis, prefix: str
 ) -> None:
-    ledger = RedisLedger(client, prefix=prefix)
+    ledger = make_ledger()
     await ledger.reserve(
         request_id=request_id(), checks=[limit(1, tenant_id=3)], demand=demand(), now=NOW, ttl=TTL
     )

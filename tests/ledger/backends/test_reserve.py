@@ -150,6 +150,20 @@ async def test_requests_limits_count_requests(backend: LedgerBackend) -> None:
     assert [isinstance(r, Reservation) for r in results] == [True, True, True, False]
 
 
+async def test_a_reservation_reports_the_counters_it_left(backend: LedgerBackend) -> None:
+    checks = [limit(2, amount=1000), limit(1, amount=5000, metric="requests")]
+    await reserve(backend, checks, demand(prompt=100, max_out=200))
+    got = await reserve(backend, checks, demand(prompt=50, max_out=100))
+    assert isinstance(got, Reservation)
+    states = await backend.states(checks=checks, now=NOW)
+    by_id = {c.limit_id: c for c in got.counters}
+    assert [(by_id[s.limit_id].used, by_id[s.limit_id].reserved) for s in states] == [
+        (0, 450),
+        (0, 2),
+    ]
+    assert [by_id[s.limit_id].window_end for s in states] == [s.window_end for s in states]
+
+
 async def test_reserving_a_live_request_again_returns_it(backend: LedgerBackend) -> None:
     checks = [limit(1, amount=1000)]
     rid = request_id()

@@ -26,13 +26,12 @@ from importlib import resources
 from typing import cast
 
 import redis.asyncio as aioredis
-from redis.commands.core import AsyncScript
-from redis.exceptions import NoScriptError
 
 from tokengate.errors import Conflict
 from tokengate.ledger.backends import redis_codec as codec
 from tokengate.ledger.backends.base import DEFAULT_SETTLED_RETENTION, DEFAULT_SWEEP_BATCH
 from tokengate.ledger.backends.redis_codec import Reply
+from tokengate.ledger.backends.redis_wire import Wire
 from tokengate.ledger.rules import CounterView, Slot, denial_of, plan_slots
 from tokengate.ledger.types import (
     Charge,
@@ -46,7 +45,6 @@ from tokengate.ledger.types import (
 from tokengate.ledger.windows import rolling_bounds
 
 DEFAULT_COUNTER_GRACE = timedelta(days=2)
-Command = tuple[str | int, ...]
 
 
 def _script(name: str) -> str:
@@ -73,6 +71,7 @@ class RedisLedger:
         self._retention_us = codec.micros(settled_retention)
         self._grace_s = int(counter_grace.total_seconds())
         self._sweep_batch = sweep_batch
+        self._wire = Wire(client)
         self._reserve = client.register_script(_script("reserve"))
         self._settle = client.register_script(_script("settle"))
         self._release = client.register_script(_script("release"))
@@ -80,7 +79,8 @@ class RedisLedger:
         self._states = client.register_script(_script("states"))
 
     async def aclose(self) -> None:
-        """Nothing to release: the client belongs to the caller."""
+        """Close the ledger's own connections (the client belongs to the caller)."""
+        await self._wire.aclose()
 
     def _base(self, tenant_id: int | str) -> str:
         return f"{self._prefix}:{{t{tenant_id}}}"
@@ -123,7 +123,8 @@ class RedisLedger:
             # Only admitted requests keep their tenant mapping: a flood of refusals leaves nothing.
             await self._client.delete(self._tenant_key(request_id))
             return _denial(slots, reply, demand, now)
-        return codec.parse_reservation(request_id, codec.text(reply[1]))
+        counters = codec.parse_counters(slots, reply[2:]) if verdict == "ok" else ()
+        return codec.parse_reservation(request_id, codec.text(reply[1]), counters)
 
     async def _run_reserve(
         self,
@@ -135,8 +136,7 @@ class RedisLedger:
     ) -> list[Reply]:
         # One round trip for an admitted request: its tenant (for settle), the script, then the
         # sweep's tenant list (after the script: a sweep that just dropped the tenant re-checks).
-        reply = await evalsha_pipelined(
-            self._client,
+        reply = await self._wire.evalsha(
             self._reserve,
             keys,
             args,
@@ -161,7 +161,9 @@ class RedisLedger:
         args: list[str | int] = [request_id, codec.micros(now), self._grace_s]
         args += [self._retention_us, base]
         args += [actual.tokens, actual.cost_micros, actual.requests]
-        return codec.parse_settle(await self._settle(keys=keys, args=args))
+        return codec.parse_settle(
+            cast(list[Reply], await self._wire.evalsha(self._settle, keys, args))
+        )
 
     async def release(self, *, request_id: str) -> bool:
         """Drop a reservation without charging anything; False when there is none."""
@@ -170,7 +172,7 @@ class RedisLedger:
             return False
         base = self._base(tenant)
         keys = [f"{base}:res", f"{base}:dl"]
-        return bool(await self._release(keys=keys, args=[request_id, base]))
+        return bool(await self._wire.evalsha(self._release, keys, [request_id, base]))
 
     async def sweep(self, *, now: datetime) -> int:
         """Drop reservations past their deadline without charging them; return how many."""
@@ -181,7 +183,8 @@ class RedisLedger:
             keys = [f"{base}:res", f"{base}:dl", f"{base}:done"]
             args: list[str | int] = [codec.micros(now), self._retention_us, base, self._sweep_batch]
             while True:
-                dropped, live = (int(x) for x in await self._sweep(keys=keys, args=args))
+                reply = cast(list[Reply], await self._wire.evalsha(self._sweep, keys, args))
+                dropped, live = (int(codec.text(x)) for x in reply)
                 swept += dropped
                 if dropped < self._sweep_batch:
                     break
@@ -197,7 +200,8 @@ class RedisLedger:
         base = self._base(slots[0].check.tenant_id)
         keys = [codec.counter_key(base, slot) for slot in slots]
         args: list[str | int] = [codec.micros(now), *(codec.kind(slot) for slot in slots)]
-        flat = [int(x) for x in await self._states(keys=keys, args=args)]
+        reply = cast(list[Reply], await self._wire.evalsha(self._states, keys, args))
+        flat = [int(codec.text(x)) for x in reply]
         by_id = {}
         for i, slot in enumerate(slots):
             start, end = slot.window_start, slot.window_end
@@ -230,31 +234,3 @@ async def forget_idle_tenant(
     # A reserve may have added a reservation since the sweep looked: put the tenant back.
     if await client.zcard(deadlines):
         await client.sadd(tenants, tenant)
-
-
-async def evalsha_pipelined(
-    client: aioredis.Redis,
-    script: AsyncScript,
-    keys: Sequence[str],
-    args: Sequence[str | int],
-    *,
-    before: Sequence[Command] = (),
-    after: Sequence[Command] = (),
-) -> Reply:
-    """Run a script between other commands in one round trip, loading it if Redis lacks it."""
-    while True:
-        pipe = client.pipeline(transaction=False)
-        for command in before:
-            pipe.execute_command(*command)
-        pipe.evalsha(script.sha, len(keys), *keys, *args)
-        for command in after:
-            pipe.execute_command(*command)
-        replies = await pipe.execute(raise_on_error=False)
-        reply = replies[len(before)]
-        if not isinstance(reply, NoScriptError):
-            break
-        await client.script_load(script.script)
-    if isinstance(reply, Exception):
-        raise reply
-    result: Reply = reply
-    return result

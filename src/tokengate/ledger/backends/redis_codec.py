@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from tokengate.ledger.rules import Slot
 from tokengate.ledger.types import (
     Charge,
+    CounterReading,
     Demand,
     OverageAmount,
     Reservation,
@@ -88,7 +89,22 @@ def slot_args(slot: Slot) -> list[str | int]:
     ]
 
 
-def parse_reservation(request_id: str, record: str) -> Reservation:
+def parse_counters(slots: Sequence[Slot], flat: Sequence[Reply]) -> list[CounterReading]:
+    """Return the counters the reserve script reports: used and reserved per slot, in order."""
+    return [
+        CounterReading(
+            slot.check.limit_id,
+            int(text(flat[2 * i])),
+            int(text(flat[2 * i + 1])),
+            slot.window_end,
+        )
+        for i, slot in enumerate(slots)
+    ]
+
+
+def parse_reservation(
+    request_id: str, record: str, counters: Sequence[CounterReading] = ()
+) -> Reservation:
     """Return the reservation a stored record describes."""
     output, deadline, tokens, cost, requests, holds = record.split("|")
     reserved = []
@@ -102,6 +118,7 @@ def parse_reservation(request_id: str, record: str) -> Reservation:
         charge=Charge(int(tokens), int(cost), int(requests)),
         reserved=tuple(reserved),
         deadline=from_micros(int(deadline)),
+        counters=tuple(counters),
     )
 
 

@@ -29,6 +29,7 @@ from tokengate.ledger.rules import (
 )
 from tokengate.ledger.types import (
     Charge,
+    CounterReading,
     Demand,
     Denial,
     OverageAmount,
@@ -90,7 +91,11 @@ def reserve(conn: Connection, work: ReserveWork) -> Reservation | Denial:
     )
     if not rows.insert_reservation(conn, stored):
         raise DuplicateRequest
-    return _reservation(stored)
+    counters = [
+        CounterReading(h.limit_id, view.used, view.reserved + h.reserved, h.window_end)
+        for h, view in zip(holds, views, strict=True)
+    ]
+    return _reservation(stored, counters)
 
 
 def ensure(conn: Connection, missing: list[tuple[int, datetime, datetime]]) -> None:
@@ -245,11 +250,12 @@ def _hold(record: HoldRecord) -> Hold:
     )
 
 
-def _reservation(stored: StoredReservation) -> Reservation:
+def _reservation(stored: StoredReservation, counters: Sequence[CounterReading] = ()) -> Reservation:
     return reservation_of(
         request_id=stored.request_id,
         output_tokens=stored.output_tokens,
         charge=stored.charge,
         holds=[_hold(r) for r in stored.holds],
         deadline=stored.deadline,
+        counters=counters,
     )

@@ -96,7 +96,7 @@ if refusal then
 end
 
 local charge = {t = fixed.t + granted, c = fixed.c + output_cost(granted), r = fixed.r}
-local holds = {}
+local holds, counters = {}, {'ok', ''}
 for i, c in ipairs(checks) do
   local amount = charge[c.metric]
   local field = 'r'
@@ -106,10 +106,14 @@ for i, c in ipairs(checks) do
   redis.call('HINCRBY', c.key, field, int(amount))
   touch(c.key, c.kind, tonumber(c.we), now_us, tonumber(ARGV[4]))
   holds[i] = table.concat({c.lid, c.kind, c.ws, c.we, c.metric, c.mode, int(amount), c.amount, c.th}, ',')
+  counters[2 * i + 1] = int(c.used)
+  counters[2 * i + 2] = int(c.reserved + amount)
 end
 local record = table.concat({
   int(granted), ARGV[3], int(charge.t), int(charge.c), int(charge.r), table.concat(holds, ';'),
 }, '|')
 redis.call('HSET', KEYS[1], rid, record)
 redis.call('ZADD', KEYS[2], ARGV[3], rid)
-return {'ok', record}
+-- the reply: 'ok', the record, then each check's used and reserved as this reservation left them
+counters[2] = record
+return counters
