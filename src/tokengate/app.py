@@ -34,6 +34,7 @@ from tokengate.dashboard.routes import router as dashboard_router
 from tokengate.dashboard.viewer import SignInNeeded
 from tokengate.db import create_engine, create_session_factory
 from tokengate.errors import MethodNotAllowed, NotFound, TokengateError
+from tokengate.heap import settle_after_startup
 from tokengate.hotcache import HotCache
 from tokengate.keys.api import router as keys_router
 from tokengate.ledger.setup import open_ledger, sweep_forever
@@ -53,8 +54,13 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 log = structlog.get_logger()
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the gateway: the /v1 proxy, the /api/v1 admin API and their error handlers."""
+def create_app(settings: Settings, *, serving: bool = False) -> FastAPI:
+    """Build the gateway: the /v1 proxy, the /api/v1 admin API and their error handlers.
+
+    ``serving``: this process exists to serve the app (an ASGI server's worker), so its heap
+    is settled after start-up (``heap.settle_after_startup``); an app built inside a test
+    process leaves that process's collector alone.
+    """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -103,6 +109,8 @@ def create_app(settings: Settings) -> FastAPI:
             ]
             if events is not None:
                 tasks.append(asyncio.create_task(events.listen(cache.clear)))
+            if serving:
+                settle_after_startup()
             try:
                 yield
             finally:
@@ -123,6 +131,9 @@ def create_app(settings: Settings) -> FastAPI:
         # /docs is served below from the vendored Swagger UI: no CDN; no ReDoc
         docs_url=None,
         redoc_url=None,
+        # tokengate exports its own Prometheus metrics; FastAPI's OpenTelemetry hooks would
+        # look up the global providers on every request for nothing
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     # read here so a malformed TOKENGATE_OIDC_PROVIDERS stops the start (ConfigError)
     app.state.sign_in = SignIn.from_settings(settings)

@@ -14,4 +14,4 @@ def create() -> FastAPI:
     settings = Settings()
     settings.check_secrets()
     configure_logging(level=settings.log_level, fmt=settings.log_format)
-    return create_app(settings)
+    return create_app(settings, serving=True)

@@ -40,7 +40,7 @@ class StreamContext:
     public_model: str
     model_swap: tuple[bytes, bytes] | None
     client_wants_usage: bool
-    prompt_estimate: int
+    count_prompt: Callable[[], int]
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ def bridge_for(client: Format, route: Route, *, openai_path: str) -> Bridge:
         lambda payload, model: openai_completion_to_anthropic(payload, model=model),
         openai.usage_from_payload,
         openai_build,
-        lambda c: OpenAIToAnthropicEvents(model=c.public_model, input_estimate=c.prompt_estimate),
+        lambda c: OpenAIToAnthropicEvents(model=c.public_model, input_estimate=c.count_prompt()),
         asks_stream_usage=True,
     )
 

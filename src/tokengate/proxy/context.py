@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -33,11 +34,24 @@ class RequestContext:
     route: Route | None = None
     model: str = ""
     stream: bool = False
-    prompt_estimate: int = 0
+    # counts the prompt's tokens locally; called at most once, and only when an estimate is needed
+    count_prompt: Callable[[], int] = field(default=lambda: 0, repr=False)
+    _prompt_estimate: int | None = field(default=None, repr=False)
     subject: Subject | None = None
     upstream_started: float | None = None
     upstream_ended: float | None = None
     admission: Admission | None = None
+
+    @property
+    def prompt_estimate(self) -> int:
+        """The prompt's tokens counted locally: what is charged when the provider reports none.
+
+        Counted on first use: most requests are charged the provider's own usage and never
+        need it.
+        """
+        if self._prompt_estimate is None:
+            self._prompt_estimate = self.count_prompt()
+        return self._prompt_estimate
 
     def upstream_seconds(self) -> float:
         """Seconds spent waiting on the provider."""

@@ -7,6 +7,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -93,7 +94,7 @@ async def _relay(
         # each choice may use max_tokens: the reservation would not cover them
         raise InvalidRequest("Only one choice per request (n = 1) is supported.", param="n")
     route = ctx.route = await access.resolve_model(runtime, caller, ctx.model)
-    ctx.prompt_estimate = endpoint.estimate_prompt(endpoint.prompt_of(body))
+    ctx.count_prompt = partial(endpoint.estimate_prompt, endpoint.prompt_of(body))
     cap = _output_cap(runtime, endpoint, body, route)
     client_wants_usage = _wants_usage(body)
     first = _leg(endpoint, route, body, stream=ctx.stream)  # a body that cannot be sent: 400
@@ -111,7 +112,7 @@ async def _relay(
             public_model=route.name,
             model_swap=_model_swap(route),
             client_wants_usage=client_wants_usage,
-            prompt_estimate=ctx.prompt_estimate,
+            count_prompt=lambda: ctx.prompt_estimate,
         )
         return _stream(runtime, ctx, upstream, leg.bridge.events(streams), caller.locale, extra)
     raw = await read_body(upstream)
