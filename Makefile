@@ -55,15 +55,36 @@ browser: ## Debian's Chromium and the Nanum Korean font, for the browser tests (
 	fi
 
 PYTEST_WORKERS ?= 2
-pytest: install tokenizers browser ## the test suite with coverage (>= 90 %), PYTEST_WORKERS processes
+pytest: install tokenizers browser loadtools ## the test suite with coverage (>= 90 %), PYTEST_WORKERS processes
 	$(RUN) pytest -n $(PYTEST_WORKERS) --dist loadfile --cov --cov-report=term $(PYTEST_ARGS)
 
 test: lint typecheck pytest ## everything CI runs: lint, types, layers, tests
 
 check: test ## alias of test
 
-bench: install ## gateway vs the mock provider, then the ledger alone (see docs/benchmarks.md)
+loadtools: ## Debian's wrk, the load generator of the saturation benchmark (apt-get, once)
+	@if command -v wrk >/dev/null 2>&1; then \
+	  echo "wrk: present"; \
+	else \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get install -y --no-install-recommends wrk \
+	  || { $$SUDO apt-get update && $$SUDO apt-get install -y --no-install-recommends wrk; } \
+	  || echo "wrk could not be installed: the saturation benchmark will fail"; \
+	fi
+
+LITELLM_VENV := $(CURDIR)/.cache/litellm-venv
+litellm: $(UV) ## LiteLLM's proxy in its own venv (.cache/litellm-venv), measured beside tokengate by make bench
+	@if [ -x $(LITELLM_VENV)/bin/litellm ]; then \
+	  echo "litellm: present in $(LITELLM_VENV)"; \
+	else \
+	  $(UV) venv --quiet $(LITELLM_VENV) \
+	  && $(UV) pip install --compile-bytecode --python $(LITELLM_VENV)/bin/python 'litellm[proxy]==1.106.*' \
+	  || { rm -rf $(LITELLM_VENV); echo "litellm could not be installed"; exit 1; }; \
+	fi
+
+bench: install loadtools ## gateway vs the mock provider (Python load, then wrk), the ledger alone, the dashboard (see docs/benchmarks.md)
 	$(RUN) python -m scripts.bench $(BENCH_ARGS)
+	$(RUN) python -m scripts.bench_wrk $(WRK_BENCH_ARGS)
 	$(RUN) python -m scripts.bench_ledger $(LEDGER_BENCH_ARGS)
 	$(RUN) python -m scripts.bench_dashboard $(DASHBOARD_BENCH_ARGS)
 
@@ -73,4 +94,4 @@ dev: install ## serve with auto-reload for development
 clean: ## remove caches and local databases
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov tokengate-demo.db* tokengate.db*
 
-.PHONY: help install demo serve migrate fmt lint typecheck tokenizers vendor browser pytest test check bench dev clean
+.PHONY: help install demo serve migrate fmt lint typecheck tokenizers vendor browser pytest test check loadtools litellm bench dev clean

@@ -68,12 +68,12 @@ def render_report(results: Sequence[Result], meta: dict[str, object], *, markdow
         f" {meta['duration_s']:g} s measured per scenario after {meta['warmup_s']:g} s of warm-up.",
         "Latency in ms; '+' columns: the gateway's added latency (gateway − mock alone).",
         "",
-        _table(_latency_rows(results, rate, concurrency), markdown=markdown),
+        render_table(_latency_rows(results, rate, concurrency), markdown=markdown),
         "",
         "CPU per request (ms) and busy share of one core (%) per process; 'other processes' is"
         " the rest of the machine's CPU use during the phase, which competed with the run:",
         "",
-        _table(_cpu_rows(results, rate, concurrency), markdown=markdown),
+        render_table(_cpu_rows(results, rate, concurrency), markdown=markdown),
         "",
         f"Gateway resident memory (VmRSS): {_mib(meta['gateway_rss_start_bytes'])} after start-up,"
         f" {_mib(meta['gateway_rss_end_bytes'])} at the end.",
@@ -195,7 +195,7 @@ def _error_notes(results: Sequence[Result], rate: float, concurrency: int) -> li
     return ["", *notes] if notes else []
 
 
-def _table(rows: list[list[str]], *, markdown: bool) -> str:
+def render_table(rows: list[list[str]], *, markdown: bool) -> str:
     if markdown:
         lines = ["| " + " | ".join(row) + " |" for row in rows]
         lines.insert(

@@ -40,7 +40,7 @@ class Stack:
 @contextmanager
 def started_stack(*, workdir: Path, workers: int) -> Iterator[Stack]:
     """Start the mock and a migrated gateway on free ports; stop both however the block ends."""
-    mock_port, gateway_port = _free_port(), _free_port()
+    mock_port, gateway_port = free_port(), free_port()
     master_key = secrets.token_urlsafe(32)
     env = {
         **os.environ,
@@ -78,12 +78,20 @@ async def wait_until_ready(stack: Stack) -> None:
         (stack.gateway, f"{stack.gateway_url}/healthz", stack.workdir / "gateway.log"),
     ]
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    for process, url, log in checks:
+        await wait_for_url(process, url, log=log, deadline=deadline)
+
+
+async def wait_for_url(
+    process: subprocess.Popen[bytes], url: str, *, log: Path, deadline: float
+) -> None:
+    """Wait until ``url`` answers 200; fail with the log's end if the process dies or
+    ``deadline`` (``time.monotonic``) passes."""
     async with aiohttp.ClientSession() as http:
-        for process, url, log in checks:
-            while not await _answers(http, url):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{url} never became ready:\n{_tail(log)}")
-                await asyncio.sleep(0.05)
+        while not await _answers(http, url):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{url} never became ready:\n{_tail(log)}")
+            await asyncio.sleep(0.05)
 
 
 async def provision(stack: Stack) -> str:
@@ -188,6 +196,18 @@ def _stat_fields(pid: int) -> list[str] | None:
     return raw[raw.rindex(b")") + 2 :].decode().split()
 
 
+@contextmanager
+def started_process(
+    command: list[str], *, log: Path, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start a server in its own process group, output to ``log``; stop the group on the way out."""
+    process = _spawn(command, log, env)
+    try:
+        yield process
+    finally:
+        _stop([process])
+
+
 def _spawn(
     command: list[str], log: Path, env: dict[str, str] | None = None
 ) -> subprocess.Popen[bytes]:
@@ -235,7 +255,8 @@ async def _answers(http: aiohttp.ClientSession, url: str) -> bool:
         return False
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """Return a loopback port that was free a moment ago."""
     with socket.socket() as sock:
         sock.bind((LOOPBACK, 0))
         port: int = sock.getsockname()[1]
