@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
+import asyncpg
+from sqlalchemy.engine import make_url
 
 LOOPBACK = "127.0.0.1"
 CLI = [sys.executable, "-c", "from tokengate.cli import main; main()"]
@@ -23,6 +25,8 @@ READY_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 5.0
 LOG_TAIL_BYTES = 2000
 MODEL = "gpt-4o-mini"
+# a PostgreSQL URL (postgresql+asyncpg://…/<database>) for the gateway's records, else SQLite
+RECORDS_ENV = "TOKENGATE_BENCH_DATABASE_URL"
 
 
 @dataclass(frozen=True)
@@ -39,12 +43,19 @@ class Stack:
 
 @contextmanager
 def started_stack(*, workdir: Path, workers: int) -> Iterator[Stack]:
-    """Start the mock and a migrated gateway on free ports; stop both however the block ends."""
+    """Start the mock and a migrated gateway on free ports; stop both however the block ends.
+
+    The gateway's records go to a fresh SQLite file, or, when ``RECORDS_ENV`` names a
+    PostgreSQL database, to that database, dropped and created anew for the run.
+    """
     mock_port, gateway_port = free_port(), free_port()
     master_key = secrets.token_urlsafe(32)
+    records = os.environ.get(RECORDS_ENV) or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
+    if records.startswith("postgresql"):
+        asyncio.run(_recreate_database(records))
     env = {
         **os.environ,
-        "TOKENGATE_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'bench.db'}",
+        "TOKENGATE_DATABASE_URL": records,
         "TOKENGATE_MASTER_KEY": master_key,
         "TOKENGATE_SECRET_KEYS": secrets.token_urlsafe(32),
         "TOKENGATE_HOST": LOOPBACK,
@@ -236,6 +247,20 @@ def _signal_groups(processes: list[subprocess.Popen[bytes]], sig: signal.Signals
             os.killpg(process.pid, sig)
         except ProcessLookupError:
             continue
+
+
+async def _recreate_database(url: str) -> None:
+    """Drop and create the database ``url`` names, through the server's ``postgres`` database."""
+    target = make_url(url)
+    if not target.database or not target.database.replace("_", "").isalnum():
+        raise RuntimeError(f"{RECORDS_ENV} must name a database (letters, digits, _): {url}")
+    admin = target.set(drivername="postgresql", database="postgres")
+    connection = await asyncpg.connect(admin.render_as_string(hide_password=False))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)')
+        await connection.execute(f'CREATE DATABASE "{target.database}"')
+    finally:
+        await connection.close()
 
 
 def _migrate(env: dict[str, str], log: Path) -> None:

@@ -156,3 +156,29 @@ async def test_a_tenant_that_reserved_meanwhile_stays_listed(
     assert await client.smembers(tenants) == {"3"}
     await forget_idle_tenant(client, tenants, "4", f"{prefix}:{{t4}}:dl")
     assert await client.smembers(tenants) == {"3"}
+
+
+async def test_a_connection_killed_between_calls_is_replaced(
+    ledger_redis_url: str, client: aioredis.Redis, prefix: str
+) -> None:
+    name = f"tgtest-wire-{uuid.uuid4().hex[:8]}"
+    own = aioredis.Redis.from_url(ledger_redis_url, client_name=name)
+    ledger = RedisLedger(own, prefix=prefix)
+    try:
+        first = await ledger.reserve(
+            request_id=request_id(), checks=[limit(1)], demand=demand(), now=NOW, ttl=TTL
+        )
+        assert isinstance(first, Reservation)
+        ids = [c["id"] for c in await client.client_list() if c.get("name") == name]
+        assert ids, "the ledger keeps its connection open between calls"
+        for client_id in ids:
+            await client.client_kill_filter(_id=client_id)
+        second = await ledger.reserve(
+            request_id=request_id(), checks=[limit(1)], demand=demand(), now=NOW, ttl=TTL
+        )
+        assert isinstance(second, Reservation)
+        (state,) = await ledger.states(checks=[limit(1)], now=NOW)
+        assert state.reserved == first.charge.tokens + second.charge.tokens
+    finally:
+        await ledger.aclose()
+        await own.aclose()

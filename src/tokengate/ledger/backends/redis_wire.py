@@ -41,6 +41,8 @@ class Wire:
         self._client = client
         self._max_idle = max_idle
         self._idle: list[AbstractConnection] = []
+        kwargs = client.connection_pool.connection_kwargs
+        self._timeout = kwargs.get("socket_timeout") or kwargs.get("orig_socket_timeout") or None
 
     async def aclose(self) -> None:
         """Close the idle connections."""
@@ -68,7 +70,7 @@ class Wire:
             replies: list[Reply | ResponseError] = []
             for _ in range(count):
                 try:
-                    replies.append(await connection.read_response())
+                    replies.append(await connection.read_response(timeout=self._timeout))
                 except ResponseError as error:
                     replies.append(error)
             complete = True
@@ -80,8 +82,13 @@ class Wire:
                 await connection.disconnect()
 
     def _new_connection(self) -> AbstractConnection:
-        # made by the client's pool, so configured as the client is, but not held by the pool
-        connection: AbstractConnection = self._client.connection_pool.make_connection()  # type: ignore[no-untyped-call]
+        # Configured as the client's connections are, but not held by its pool, and with no
+        # socket timeout of its own: redis-py would run every write in a task of its own under
+        # ``wait_for``. Reads are given the client's timeout explicitly; a write of a few hundred
+        # bytes lands in the socket's buffer at once.
+        pool = self._client.connection_pool
+        kwargs = {**pool.connection_kwargs, "socket_timeout": None}
+        connection: AbstractConnection = pool.connection_class(**kwargs)
         return connection
 
     async def evalsha(
