@@ -73,11 +73,19 @@ _OUTPUT_MARKS = (b'"content":"', b'"text":"', b'"arguments":"', b'"reasoning_con
 _EMPTY_MARKS = (b'"content":""', b'"text":""', b'"arguments":""', b'"reasoning_content":""')
 
 
+_MARK_PAIRS = tuple(zip(_OUTPUT_MARKS, _EMPTY_MARKS, strict=True))
+
+
 def carries_output(event: bytes) -> bool:
-    """Whether an OpenAI chunk holds generated text (cheaply: no JSON parsing)."""
-    return any(m in event for m in _OUTPUT_MARKS) and not all(
-        e in event for m, e in zip(_OUTPUT_MARKS, _EMPTY_MARKS, strict=True) if m in event
-    )
+    """Whether an OpenAI chunk holds generated text (cheaply: no JSON parsing).
+
+    It does when one of its output fields is present and not empty. Called for every event of
+    every stream: a plain loop, no generator.
+    """
+    for mark, empty in _MARK_PAIRS:  # noqa: SIM110 - no generator on the per-event path
+        if mark in event and empty not in event:
+            return True
+    return False
 
 
 def payload_of(event: bytes) -> dict[str, object] | None:
