@@ -85,8 +85,7 @@ async def admit(
         # a reservation made earlier under this id: its counters were not read with it
         states = await ledger.states(checks=plain, now=now)
         counters = {
-            s.limit_id: CounterReading(s.limit_id, s.used, s.reserved, s.window_end)
-            for s in states
+            s.limit_id: CounterReading(s.limit_id, s.used, s.reserved, s.window_end) for s in states
         }
     readings = [counters[c.limit_id] for c in plain]
     return Admission(reservation=result, checks=checks, remaining=remaining_of(checks, readings))
